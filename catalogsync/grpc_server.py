@@ -1,0 +1,209 @@
+"""The standard lifecycle of every catalog-sync gRPC server.
+
+Async server, ``grpc.health.v1`` health, server reflection, Prometheus
+``/metrics``, graceful shutdown on SIGTERM/SIGINT, supervised background loops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import Counter, Histogram, start_http_server
+
+from catalogsync.settings import ServerSettings
+from catalogsync.supervise import Supervisor
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+SERVER_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.so_reuseport", 0),
+]
+
+REQUESTS = Counter("catalogsync_grpc_requests_total", "gRPC requests handled", ["method", "code"])
+LATENCY = Histogram("catalogsync_grpc_request_seconds", "gRPC request duration", ["method"])
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One servicer: the generated ``add_*_to_server`` function, the servicer and its full name."""
+
+    add: Callable[[Any, grpc.aio.Server], None]
+    servicer: object
+    service_name: str
+
+
+def _code_name(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
+    try:
+        code = context.code()
+    except Exception:
+        code = None
+    if code is not None and code != grpc.StatusCode.OK:
+        return code.name if isinstance(code, grpc.StatusCode) else str(code)
+    if error is not None:
+        return "CANCELLED" if isinstance(error, asyncio.CancelledError) else "UNKNOWN"
+    return "OK"
+
+
+class MetricsInterceptor(grpc.aio.ServerInterceptor):
+    """Counts requests by method and status code and times them."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        method = handler_call_details.method
+        if handler.unary_unary is not None:
+            inner_unary = handler.unary_unary
+
+            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                started, error = time.perf_counter(), None
+                try:
+                    return await inner_unary(request, context)
+                except BaseException as exc:
+                    error = exc
+                    raise
+                finally:
+                    REQUESTS.labels(method, _code_name(context, error)).inc()
+                    LATENCY.labels(method).observe(time.perf_counter() - started)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary_unary, handler.request_deserializer, handler.response_serializer
+            )
+        if handler.unary_stream is not None:
+            inner_stream = handler.unary_stream
+
+            async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                started, error = time.perf_counter(), None
+                try:
+                    async for item in inner_stream(request, context):
+                        yield item
+                except BaseException as exc:
+                    error = exc
+                    raise
+                finally:
+                    REQUESTS.labels(method, _code_name(context, error)).inc()
+                    LATENCY.labels(method).observe(time.perf_counter() - started)
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream, handler.request_deserializer, handler.response_serializer
+            )
+        return handler
+
+
+class GrpcService:
+    """Builds, runs and stops one gRPC server with its health, reflection and metrics."""
+
+    def __init__(self, name: str, settings: ServerSettings, registrations: Sequence[Registration]) -> None:
+        self.name = name
+        self.settings = settings
+        self.registrations = list(registrations)
+        self.health = health.aio.HealthServicer()
+        self.supervisor = Supervisor(self._on_background_health)
+        self.server: grpc.aio.Server | None = None
+        self.port = 0
+        self._stopping = asyncio.Event()
+        self._metrics_server: Any = None
+
+    def _names(self) -> list[str]:
+        return ["", *(r.service_name for r in self.registrations)]
+
+    async def _set_health(self, serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for service_name in self._names():
+            await self.health.set(service_name, status)
+
+    def _on_background_health(self, healthy: bool) -> None:
+        if not self._stopping.is_set():
+            log.log(logging.INFO if healthy else logging.WARNING, "background work healthy=%s", healthy)
+            asyncio.get_running_loop().create_task(self._set_health(healthy))
+
+    async def start(self) -> int:
+        server = grpc.aio.server(interceptors=[MetricsInterceptor()], options=SERVER_OPTIONS)
+        for registration in self.registrations:
+            registration.add(registration.servicer, server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        reflection.enable_server_reflection(
+            [*(r.service_name for r in self.registrations), health.SERVICE_NAME, reflection.SERVICE_NAME],
+            server,
+        )
+        self.port = server.add_insecure_port(self.settings.address)
+        if self.port == 0:
+            raise RuntimeError(f"{self.name}: cannot listen on {self.settings.address}")
+        await server.start()
+        self.server = server
+        if self.settings.metrics_port:
+            self._metrics_server, _ = start_http_server(self.settings.metrics_port, addr=self.settings.host)
+        await self._set_health(True)
+        log.info(
+            "%s listening on %s:%d (metrics on %s)",
+            self.name,
+            self.settings.host,
+            self.port,
+            self.settings.metrics_port or "off",
+        )
+        return self.port
+
+    def start_background(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
+        self.supervisor.start(name, factory)
+
+    async def stop(self, on_stop: Callable[[], Awaitable[None]] | None = None) -> None:
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        log.info("%s stopping (grace %.1fs)", self.name, self.settings.grace_seconds)
+        await self._set_health(False)
+        await self.supervisor.stop()
+        if self.server is not None:
+            await self.server.stop(self.settings.grace_seconds)
+        if on_stop is not None:
+            await on_stop()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+
+    async def run_until_signal(self, on_stop: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Run until SIGTERM/SIGINT, then stop gracefully."""
+        loop = asyncio.get_running_loop()
+        stop_requested = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop_requested.set)
+        assert self.server is not None
+        termination = asyncio.create_task(self.server.wait_for_termination())
+        waiter = asyncio.create_task(stop_requested.wait())
+        await asyncio.wait({termination, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        await self.stop(on_stop)
+        await termination
+
+
+def service_main(name: str, load_settings: Callable[[], Any], run: Callable[[Any], Awaitable[None]]) -> int:
+    """The ``main()`` of every service: settings (fail fast), logging, then ``run`` until stopped."""
+    from catalogsync.logs import setup_logging
+    from catalogsync.settings import SettingsError
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(name, settings.server.log_level)
+    asyncio.run(run(settings))
+    return 0

@@ -1,0 +1,1 @@
+"""One module per imitated platform: ``HOSTS`` and ``routes(state)``."""

@@ -1,0 +1,1 @@
+"""The five catalog-sync gRPC services (one folder each, same skeleton)."""

@@ -1,0 +1,35 @@
+"""Collector settings (environment variables)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from catalogsync.http_client import UpstreamOverrides
+from catalogsync.settings import DEFAULT_PORTS, EnvReader, ServerSettings, SettingsError
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings
+    overrides: UpstreamOverrides
+    http_timeout_s: float
+    page_size: int  # playlists per discovery page request
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = EnvReader(environ)
+        port, metrics = DEFAULT_PORTS["collector"]
+        server = ServerSettings.read(env, "collector", port, metrics)
+        try:
+            overrides = UpstreamOverrides.parse(env.str("CATALOGSYNC_UPSTREAM_OVERRIDES", ""))
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
+        settings = cls(
+            server=server,
+            overrides=overrides,
+            http_timeout_s=env.float("CATALOGSYNC_HTTP_TIMEOUT_SECONDS", 20.0, minimum=1),
+            page_size=env.int("CATALOGSYNC_COLLECTOR_PAGE_SIZE", 50, minimum=1),
+        )
+        env.check()
+        return settings

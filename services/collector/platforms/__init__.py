@@ -1,0 +1,25 @@
+"""Discovery platform adapters, one module each, and their URL recognisers."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import httpx
+
+from services.collector.platforms.base import DiscoveryPlatform, PlaylistRef
+
+PLATFORMS = ("netease", "qq", "kuwo")
+
+
+def create(name: str, client: httpx.AsyncClient) -> DiscoveryPlatform:
+    """The adapter for ``name`` (each module exposes ``Platform(client)``)."""
+    if name not in PLATFORMS:
+        raise KeyError(name)
+    module = importlib.import_module(f"services.collector.platforms.{name}")
+    return module.Platform(client)
+
+
+def url_parser(name: str) -> Callable[[str], PlaylistRef | None]:
+    """``parse_url(url)`` of platform ``name``: the playlist a URL points at, or None."""
+    return importlib.import_module(f"services.collector.platforms.{name}").parse_url

@@ -1,0 +1,1 @@
+"""Resolver: finds a song on the six download sources, ranks candidates, fetches lyrics."""

@@ -1,0 +1,44 @@
+"""Resolver settings (environment variables)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from catalogsync.http_client import UpstreamOverrides
+from catalogsync.settings import DEFAULT_PORTS, EnvReader, ServerSettings, SettingsError
+from services.resolver.sources import SOURCES
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings
+    overrides: UpstreamOverrides
+    http_timeout_s: float
+    source_timeout_s: float  # per source search before it is reported as failed
+    default_sources: tuple[str, ...]
+    search_limit: int  # results asked from each source
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = EnvReader(environ)
+        port, metrics = DEFAULT_PORTS["resolver"]
+        server = ServerSettings.read(env, "resolver", port, metrics)
+        try:
+            overrides = UpstreamOverrides.parse(env.str("CATALOGSYNC_UPSTREAM_OVERRIDES", ""))
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
+        sources = env.list("CATALOGSYNC_DOWNLOAD_SOURCES", SOURCES)
+        unknown = [s for s in sources if s not in SOURCES]
+        if unknown:
+            raise SettingsError(f"CATALOGSYNC_DOWNLOAD_SOURCES has unknown sources: {', '.join(unknown)}")
+        settings = cls(
+            server=server,
+            overrides=overrides,
+            http_timeout_s=env.float("CATALOGSYNC_HTTP_TIMEOUT_SECONDS", 20.0, minimum=1),
+            source_timeout_s=env.float("CATALOGSYNC_RESOLVER_SOURCE_TIMEOUT_SECONDS", 15.0, minimum=1),
+            default_sources=sources,
+            search_limit=env.int("CATALOGSYNC_RESOLVER_SEARCH_LIMIT", 10, minimum=1),
+        )
+        env.check()
+        return settings

@@ -1,0 +1,1 @@
+"""Helpers the tests share: free ports, real processes, the sandbox, databases."""
