@@ -85,10 +85,20 @@ class OverrideTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         target = self._overrides.target(request.url.host)
-        if target is not None:
-            request.headers["X-Forwarded-Proto"] = request.url.scheme
-            request.url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
-        return await self._inner.handle_async_request(request)
+        if target is None:
+            return await self._inner.handle_async_request(request)
+        # A copy goes out, so the client keeps the original request: redirects and
+        # ``response.url`` stay in terms of the real host.
+        headers = httpx.Headers(request.headers)
+        headers["X-Forwarded-Proto"] = request.url.scheme
+        rewritten = httpx.Request(
+            request.method,
+            request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port),
+            headers=headers,
+            stream=request.stream,
+            extensions=request.extensions,
+        )
+        return await self._inner.handle_async_request(rewritten)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

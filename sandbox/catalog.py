@@ -268,7 +268,7 @@ class Catalog:
         return Track(key, work, variant, work.title, work.artists, work.duration_s)
 
     def lyrics(self, w: int) -> str:
-        """LRC text of a work ('' for the instrumental ones)."""
+        """LRC text of a work ('' for about one work in ten, which has none)."""
         work = self.work(w)
         if _chance(0.1, self.config.seed, "nolyric", w) and w >= len(self._fixed):
             return ""
@@ -359,6 +359,8 @@ class Catalog:
             return False
         if variant != ORIGINAL:
             return _chance(0.5, self.config.seed, "variant", source, key)
+        if source in DISCOVERY_PLATFORMS:
+            return True  # a discovery platform lists every song its own playlists show
         return source == self.home_source(w) or _chance(0.7, self.config.seed, "listed", source, w)
 
     def playable(self, source: str, key: int) -> bool:
@@ -400,7 +402,8 @@ class Catalog:
 
     def trial(self, source: str, key: int) -> bytes:
         """A 30-second trial clip (far smaller than the full file)."""
-        return audio.mp3_stream(f"trial|{source}|{key}".encode(), 128, audio.mp3_size(128, 30 * 2000))
+        size = audio.mp3_size(128, 30 * self.config.media_scale)
+        return audio.mp3_stream(f"trial|{source}|{key}".encode(), 128, size)
 
     def cover(self, album: str) -> bytes:
         return audio.png_cover(album.encode("utf-8", "surrogatepass"))

@@ -1,0 +1,224 @@
+"""The stack supervisor: one background process that starts, watches and stops the stack.
+
+Started detached by ``catalogsync stack up`` (and ``make run``): it starts the
+embedded PostgreSQL and S3 server (when none is configured), the sandbox (when
+the platforms are offline), the five services and the gateway as separate
+processes, each health-gated; restarts a process that dies; and on SIGTERM
+(``catalogsync stack down``) stops them in reverse order. Its state — pids,
+addresses, where the data lives — is in ``<data>/stack.json``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from cli.pgserver import EmbeddedPostgres
+from cli.stack import ProcessSpec, StackConfig, port_in_use, process_specs, service_env, use_sandbox
+from sandbox.hosts import override_string
+
+log = logging.getLogger("supervisor")
+HEALTH_TIMEOUT_S = 120
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 300
+
+
+def healthy(spec: ProcessSpec) -> bool:
+    kind, _, target = spec.health.partition(":")
+    try:
+        if kind == "grpc":
+            with grpc.insecure_channel(f"127.0.0.1:{target}") as channel:
+                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                return reply.status == health_pb2.HealthCheckResponse.SERVING
+        return httpx.get(target, timeout=1).status_code < 500
+    except (grpc.RpcError, httpx.HTTPError):
+        return False
+
+
+@dataclass
+class Child:
+    spec: ProcessSpec
+    env: dict[str, str]
+    log_file: Path
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: list[float] | None = None
+    failed: bool = False
+
+    def start(self) -> None:
+        handle: TextIO = self.log_file.open("a")
+        handle.write(f"--- starting {self.spec.name}: {' '.join(self.spec.args)}\n")
+        handle.flush()
+        self.proc = subprocess.Popen(
+            self.spec.args, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        handle.close()
+
+    def wait_healthy(self, timeout: float = HEALTH_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{self.spec.name} exited with {self.proc.returncode}; see {self.log_file}"
+                )
+            if healthy(self.spec):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.spec.name} was not healthy after {timeout:.0f}s; see {self.log_file}")
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+class Supervisor:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.children: list[Child] = []
+        self.postgres: EmbeddedPostgres | None = None
+        self.stopping = False
+        self.state: dict[str, Any] = {}
+
+    def write_state(self, **changes: Any) -> None:
+        self.state.update(changes)
+        temp = self.config.state_file.with_suffix(".tmp")
+        temp.write_text(json.dumps(self.state, indent=2))
+        temp.replace(self.config.state_file)
+
+    def check_ports(self, sandbox: bool) -> None:
+        wanted = dict(self.config.all_ports())
+        if sandbox:
+            wanted["sandbox"] = self.config.sandbox_port
+        if not self.config.database_url:
+            wanted["embedded PostgreSQL"] = self.config.pg_port
+        if not self.config.s3_endpoint:
+            wanted["embedded S3"] = self.config.s3_port
+        busy = [f"{name} ({port})" for name, port in wanted.items() if port_in_use(port)]
+        if busy:
+            raise RuntimeError(
+                "ports already in use: " + ", ".join(busy) + ". Another stack may be running (make down), "
+                "or set the CATALOGSYNC_*_PORT variables."
+            )
+
+    def start(self) -> None:
+        config = self.config
+        config.log_dir.mkdir(parents=True, exist_ok=True)
+        config.library_root.mkdir(parents=True, exist_ok=True)
+        sandbox = use_sandbox(config)
+        self.check_ports(sandbox)
+        database_url = config.database_url
+        if not database_url:
+            self.postgres = EmbeddedPostgres(config.data_dir / "postgres", config.pg_port)
+            database_url = self.postgres.start()
+        overrides = (
+            override_string(config.sandbox_url)
+            if sandbox
+            else os.environ.get("CATALOGSYNC_UPSTREAM_OVERRIDES", "")
+        )
+        env = {**os.environ, **service_env(config, database_url, overrides)}
+        self.write_state(
+            pid=os.getpid(),
+            ready=False,
+            data_dir=str(config.data_dir),
+            library_root=str(config.library_root),
+            database=database_url if config.database_url == "" else "DATABASE_URL (configured)",
+            embedded_postgres=not config.database_url,
+            s3_endpoint=config.s3_endpoint or config.embedded_s3_endpoint,
+            s3_bucket=env.get("CATALOGSYNC_S3_BUCKET", ""),
+            embedded_s3=not config.s3_endpoint,
+            platforms="sandbox" if sandbox else "live",
+            sandbox_url=config.sandbox_url if sandbox else "",
+            scheduler_addr=config.scheduler_addr,
+            console_url=config.console_url,
+            ports=config.all_ports(),
+            log_dir=str(config.log_dir),
+            processes={},
+        )
+        for spec in process_specs(config, sandbox):
+            child = Child(spec, env, config.log_dir / f"{spec.name}.log", restarts=[])
+            child.start()
+            self.children.append(child)
+            child.wait_healthy()
+            log.info("%s is up (pid %s)", spec.name, child.proc.pid if child.proc else "?")
+            self.write_state(processes={c.spec.name: c.proc.pid for c in self.children if c.proc})
+        self.write_state(ready=True)
+
+    def watch(self) -> None:
+        while not self.stopping:
+            for child in self.children:
+                if child.failed or child.proc is None or child.proc.poll() is None or self.stopping:
+                    continue
+                now = time.monotonic()
+                assert child.restarts is not None
+                child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW_S]
+                if len(child.restarts) >= MAX_RESTARTS:
+                    child.failed = True
+                    log.error("%s keeps dying; giving up (see %s)", child.spec.name, child.log_file)
+                    self.write_state(failed=[c.spec.name for c in self.children if c.failed])
+                    continue
+                log.warning("%s exited with %s; restarting", child.spec.name, child.proc.returncode)
+                child.restarts.append(now)
+                child.start()
+                self.write_state(processes={c.spec.name: c.proc.pid for c in self.children if c.proc})
+            time.sleep(0.5)
+
+    def stop(self, keep_state: bool = False) -> None:
+        self.stopping = True
+        for child in reversed(self.children):
+            child.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+        if not keep_state:
+            self.config.state_file.unlink(missing_ok=True)
+
+
+def run() -> int:
+    """Entry point of the detached supervisor process."""
+    config = StackConfig.from_env()
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s supervisor: %(message)s")
+    lock = (config.data_dir / "stack.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log.error("another stack already runs on %s", config.data_dir)
+        return 3
+    supervisor = Supervisor(config)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        supervisor.stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        supervisor.start()
+        supervisor.watch()
+    except Exception as exc:
+        log.error("the stack could not start: %s", exc)
+        supervisor.write_state(error=str(exc), ready=False)
+        supervisor.stop(keep_state=True)
+        return 1
+    supervisor.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,0 +1,34 @@
+"""Protobuf messages → JSON for the REST API and the console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict
+
+from catalogsync.units import human_bytes
+from catalogsync.v1 import scheduler_pb2
+
+
+def message(msg: Any) -> dict[str, Any]:
+    return MessageToDict(msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+
+
+def job(msg: scheduler_pb2.Job) -> dict[str, Any]:
+    """A job as the console shows it: the message plus progress and speed text."""
+    data = message(msg)
+    main = next(
+        (s for s in msg.stages if s.stage == msg.current_stage), msg.stages[-1] if msg.stages else None
+    )
+    done = (main.succeeded + main.failed + main.skipped + main.canceled) if main else 0
+    total = main.total if main else 0
+    data["progress"] = {
+        "stage": main.stage if main else "",
+        "done": done,
+        "total": total,
+        "percent": round(100 * done / total, 1)
+        if total
+        else (100.0 if msg.status.startswith("completed") else 0.0),
+    }
+    data["speed_text"] = f"{human_bytes(msg.bytes_per_second)}/s" if msg.bytes_per_second > 0 else "-"
+    return data

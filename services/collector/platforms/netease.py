@@ -1,0 +1,122 @@
+"""NetEase Cloud Music discovery: playlist square, toplists, playlist detail, playlist URLs.
+
+Endpoints (plain ``/api`` front door on music.163.com): ``/api/playlist/list``
+(square, ``cat=全部&order=hot``), ``/api/toplist`` (charts), ``/api/v6/playlist/detail``
+(metadata and the complete ``trackIds``) and ``/api/v3/song/detail`` (the songs
+``tracks`` left out; anonymous detail only expands the first few).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from catalogsync.platforms.netease_api import call_api
+from catalogsync.v1 import collector_pb2, common_pb2
+from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef
+from services.collector.platforms.netease_parse import (
+    DETAIL_PATH,
+    SONG_DETAIL_PATH,
+    SQUARE_PATH,
+    TOPLIST_PATH,
+    parse_playlist_detail,
+    parse_song_details,
+    parse_square,
+    parse_toplists,
+    song_snapshot,
+)
+
+log = logging.getLogger(__name__)
+SONG_DETAIL_BATCH = 500
+DEFAULT_TOPLIST_ID = "19723756"  # 飙升榜, what the toplist page shows without an id
+_HOSTS = ("music.163.com", "y.music.163.com", "www.music.163.com")
+_ROUTE_PREFIXES = ("my/m/music/", "m/")
+
+
+def parse_url(url: str) -> PlaylistRef | None:
+    """The playlist or toplist a music.163.com URL points at (``#/``, ``#/m/``, path and share forms)."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text if "://" in text else "https://" + text)
+    except ValueError:
+        return None
+    if (parts.hostname or "").lower() not in _HOSTS:
+        return None
+    route = parts.fragment if parts.fragment.startswith("/") else f"{parts.path}?{parts.query}"
+    route = route.lstrip("/")
+    for prefix in _ROUTE_PREFIXES:
+        route = route.removeprefix(prefix)
+    inner = urlsplit("/" + route)
+    segments = [s for s in inner.path.split("/") if s]
+    wanted = parse_qs(inner.query).get("id", [""])[0].strip()
+    if segments[:2] == ["discover", "toplist"]:
+        remote_id, kind = wanted or DEFAULT_TOPLIST_ID, common_pb2.TOPLIST
+    elif segments[:1] == ["playlist"]:
+        remote_id = segments[1] if len(segments) > 1 and segments[1].isdigit() else wanted
+        kind = common_pb2.PLAYLIST_SQUARE
+    else:
+        return None
+    return PlaylistRef(remote_id, kind) if remote_id.isdigit() else None
+
+
+class Platform:
+    """The NetEase discovery adapter."""
+
+    name = "netease"
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def list_discovery(self, kind: int, page_size: int) -> AsyncIterator[DiscoveryPage]:
+        if kind == common_pb2.TOPLIST:
+            toplists = parse_toplists(await call_api(self._client, TOPLIST_PATH, {}, "toplists"))
+            yield DiscoveryPage(1, toplists, upstream_total=len(toplists), has_more=False)
+            return
+        if kind != common_pb2.PLAYLIST_SQUARE:
+            raise ValueError(f"netease has no discovery kind {kind}")
+        offset, page, seen = 0, 1, set[str]()
+        while True:
+            form = {"cat": "全部", "order": "hot", "limit": page_size, "offset": offset, "total": "true"}
+            square = parse_square(await call_api(self._client, SQUARE_PATH, form, "playlist square"))
+            offset += len(square.playlists)
+            fresh = {p.remote_playlist_id for p in square.playlists} - seen
+            seen |= fresh
+            has_more = square.more and bool(fresh) and (not square.total or offset < square.total)
+            yield DiscoveryPage(page, square.playlists, upstream_total=square.total, has_more=has_more)
+            if not has_more:
+                return
+            page += 1
+
+    async def fetch_playlist(
+        self, remote_playlist_id: str, kind: int, track_limit: int
+    ) -> collector_pb2.FetchPlaylistResponse:
+        if not remote_playlist_id.isdigit():
+            raise PlaylistNotFound(f"{remote_playlist_id!r} is not a netease playlist id")
+        form = {"id": remote_playlist_id, "n": 100000, "s": 8}
+        payload = await call_api(self._client, DETAIL_PATH, form, "playlist detail", ok_codes=(200, 404))
+        detail = parse_playlist_detail(payload, kind) if payload["code"] == 200 else None
+        if detail is None:
+            raise PlaylistNotFound(f"playlist {remote_playlist_id} does not exist or is private")
+        track_ids = detail.track_ids[:track_limit] if track_limit > 0 else detail.track_ids
+        songs = dict(detail.songs)
+        missing = [song_id for song_id in track_ids if song_id not in songs]
+        for start in range(0, len(missing), SONG_DETAIL_BATCH):
+            batch = missing[start : start + SONG_DETAIL_BATCH]
+            form = {
+                "c": json.dumps([{"id": int(i)} for i in batch]),
+                "ids": json.dumps([int(i) for i in batch]),
+            }
+            songs.update(
+                parse_song_details(await call_api(self._client, SONG_DETAIL_PATH, form, "song detail"))
+            )
+        absent = [song_id for song_id in track_ids if song_id not in songs]
+        if absent:
+            log.info("netease playlist %s: %d songs have no details", remote_playlist_id, len(absent))
+        return collector_pb2.FetchPlaylistResponse(
+            playlist=detail.playlist,
+            tracks=[song_snapshot(songs[song_id]) for song_id in track_ids if song_id in songs],
+        )

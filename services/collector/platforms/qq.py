@@ -1,0 +1,179 @@
+"""QQ Music discovery: playlist square, toplists (musicu gateway), playlist detail, URL forms."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import AsyncIterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from catalogsync.http_client import request_json
+from catalogsync.platforms.qq import MUSICU_URL, PLATFORM, SITE_HEADERS, musicu
+from catalogsync.v1 import collector_pb2, common_pb2
+from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef
+from services.collector.platforms.qq_parse import (
+    parse_playlist_detail,
+    parse_square,
+    parse_toplist_detail,
+    parse_toplists,
+)
+
+SQUARE_URL = "https://c.y.qq.com/splcloud/fcgi-bin/fcg_get_diss_by_tag.fcg"
+DETAIL_URL = "https://c.y.qq.com/qzone/fcg-bin/fcg_ucc_getcdinfo_byids_cp.fcg"
+DETAIL_HEADERS = {"Referer": "https://y.qq.com/n/yqq/playlist"}
+TOPLIST_MODULE = "musicToplist.ToplistInfoServer"
+CGI_PARAMS = {
+    "g_tk": 5381,
+    "loginUin": 0,
+    "hostUin": 0,
+    "format": "json",
+    "inCharset": "utf8",
+    "outCharset": "utf-8",
+    "notice": 0,
+    "needNewCode": 0,
+}
+TOPLIST_PAGE = 100
+DETAIL_PAGE = 1000
+
+
+def guess_period(today: datetime.date | None = None) -> str:
+    """This week's chart period (``YYYY_W``); the answer says when a chart uses another one."""
+    year, week, _ = (today or datetime.date.today()).isocalendar()
+    return f"{year}_{week}"
+
+
+class Platform:
+    name = PLATFORM
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    def list_discovery(self, kind: int, page_size: int) -> AsyncIterator[DiscoveryPage]:
+        if kind == common_pb2.TOPLIST:
+            return self._toplists(page_size)
+        return self._square(page_size)
+
+    async def _square(self, page_size: int) -> AsyncIterator[DiscoveryPage]:
+        sin, page = 0, 1
+        while True:
+            params = {
+                **CGI_PARAMS,
+                "platform": "yqq.json",
+                "picmid": 1,
+                "categoryId": 10000000,
+                "sortId": 5,
+                "sin": sin,
+                "ein": sin + page_size - 1,
+            }
+            payload = await request_json(
+                self._client, PLATFORM, "GET", SQUARE_URL, params=params, headers=SITE_HEADERS
+            )
+            found = parse_square(payload, SQUARE_URL)
+            sin += found.received  # the server may clamp ein: advance by what came back
+            more = found.received > 0 and sin < found.total
+            yield DiscoveryPage(page, found.playlists, found.total, has_more=more)
+            if not more:
+                return
+            page += 1
+
+    async def _toplists(self, page_size: int) -> AsyncIterator[DiscoveryPage]:
+        data = await musicu(self._client, "toplist", TOPLIST_MODULE, "GetAll", {})
+        toplists = parse_toplists(data, MUSICU_URL)
+        size = max(1, page_size)
+        chunks = [toplists[i : i + size] for i in range(0, len(toplists), size)] or [[]]
+        for number, chunk in enumerate(chunks, start=1):
+            yield DiscoveryPage(number, chunk, len(toplists), has_more=number < len(chunks))
+
+    async def fetch_playlist(
+        self, remote_playlist_id: str, kind: int, track_limit: int
+    ) -> collector_pb2.FetchPlaylistResponse:
+        if kind == common_pb2.TOPLIST:
+            return await self._toplist(remote_playlist_id, track_limit)
+        return await self._playlist(remote_playlist_id, track_limit)
+
+    async def _toplist(self, top_id: str, track_limit: int) -> collector_pb2.FetchPlaylistResponse:
+        if not top_id.isdigit():
+            raise PlaylistNotFound(f"toplist id {top_id!r} is not a number")
+        period, asked_again = guess_period(), False
+        response = collector_pb2.FetchPlaylistResponse()
+        seen: set[str] = set()
+        while True:
+            offset = len(response.tracks)
+            num = min(TOPLIST_PAGE, track_limit - offset) if track_limit > 0 else TOPLIST_PAGE
+            param = {"topId": int(top_id), "offset": offset, "num": num, "period": period}
+            data = await musicu(self._client, "detail", TOPLIST_MODULE, "GetDetail", param)
+            page = parse_toplist_detail(data, MUSICU_URL)
+            if page.period and page.period != period and not asked_again:
+                period, asked_again = page.period, True  # the chart uses another period: ask with it
+                continue
+            fresh = [t for t in page.tracks if t.remote_song_id not in seen]
+            seen.update(t.remote_song_id for t in fresh)
+            if offset == 0:
+                response.playlist.CopyFrom(page.summary)
+            response.tracks.extend(fresh)
+            done = len(response.tracks)
+            if not fresh or done >= page.total or (track_limit > 0 and done >= track_limit):
+                return response
+
+    async def _playlist(self, remote_id: str, track_limit: int) -> collector_pb2.FetchPlaylistResponse:
+        response = collector_pb2.FetchPlaylistResponse()
+        seen: set[str] = set()
+        while True:
+            params = {
+                **CGI_PARAMS,
+                "platform": "yqq",
+                "type": 1,
+                "json": 1,
+                "utf8": 1,
+                "onlysong": 0,
+                "disstid": remote_id,
+                "song_begin": len(response.tracks),
+                "song_num": DETAIL_PAGE,
+            }
+            payload = await request_json(
+                self._client, PLATFORM, "GET", DETAIL_URL, params=params, headers=DETAIL_HEADERS
+            )
+            page = parse_playlist_detail(payload, DETAIL_URL)
+            fresh = [t for t in page.tracks if t.remote_song_id not in seen]
+            seen.update(t.remote_song_id for t in fresh)
+            if not response.tracks:
+                response.playlist.CopyFrom(page.summary)
+            response.tracks.extend(fresh)
+            if track_limit > 0 and len(response.tracks) >= track_limit:
+                del response.tracks[track_limit:]
+                return response
+            if not fresh or len(response.tracks) >= page.total:
+                return response
+
+
+_PATH_ID = re.compile(r"^/n/(?:ryqq|ryqq_v2|yqq)/(playlist|playsquare|toplist)/(\d+)(?:\.html)?/?$")
+_QUERY_PAGES = {
+    "/n/m/detail/taoge/index.html": common_pb2.PLAYLIST_SQUARE,
+    "/n2/m/share/details/taoge.html": common_pb2.PLAYLIST_SQUARE,
+    "/n3/other/pages/details/playlist.html": common_pb2.PLAYLIST_SQUARE,
+    "/v8/playsquare/playlist.html": common_pb2.PLAYLIST_SQUARE,
+    "/n2/m/share/details/toplist.html": common_pb2.TOPLIST,
+}
+
+
+def parse_url(url: str) -> PlaylistRef | None:
+    """The playlist or toplist a y.qq.com / i.y.qq.com URL points at (short links are followed first)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if host != "qq.com" and not host.endswith(".qq.com"):
+        return None
+    path = parts.path.rstrip("/") or "/"
+    match = _PATH_ID.match(path)
+    if match:
+        kind = common_pb2.TOPLIST if match.group(1) == "toplist" else common_pb2.PLAYLIST_SQUARE
+        return PlaylistRef(match.group(2), kind)
+    if path in _QUERY_PAGES:
+        ids = parse_qs(parts.query).get("id", [])
+        if ids and ids[0].isdigit():
+            return PlaylistRef(ids[0], _QUERY_PAGES[path])
+    return None

@@ -1,0 +1,1 @@
+"""Scheduler: owns the PostgreSQL catalog and runs jobs (lanes, leases, commands, recovery)."""

@@ -1,0 +1,110 @@
+-- name: insert_items
+-- Plan a stage's items in one statement; an item key already planned is left alone.
+INSERT INTO job_items (job_id, job_stage_id, item_key, kind, ref_id, label, seq, payload)
+SELECT %(job_id)s, %(stage_id)s, item_key, %(kind)s, ref_id, label, seq, payload
+  FROM unnest(%(keys)s::text[], %(ref_ids)s::bigint[], %(labels)s::text[], %(seqs)s::int[], %(payloads)s::jsonb[])
+       AS i (item_key, ref_id, label, seq, payload)
+ON CONFLICT (job_stage_id, item_key) DO NOTHING;
+
+-- name: claim_items
+-- Lease the next items of a stage; only while the job is running. SKIP LOCKED lets
+-- several workers (and several scheduler processes) claim without blocking or doubling.
+WITH next AS (
+    SELECT i.id
+      FROM job_items i
+     WHERE i.job_stage_id = %(stage_id)s
+       AND i.status IN ('queued', 'interrupted')
+       AND EXISTS (SELECT 1 FROM job_runs j WHERE j.id = i.job_id AND j.status = 'running')
+     ORDER BY i.seq, i.id
+     LIMIT %(batch)s
+       FOR UPDATE OF i SKIP LOCKED
+)
+UPDATE job_items i
+   SET status = 'running', lease_owner = %(owner)s, worker_key = %(worker)s,
+       lease_expires_at = now() + %(lease)s::interval, attempts = i.attempts + 1,
+       started_at = now(), finished_at = NULL, error = NULL, skip_reason = NULL, updated_at = now()
+  FROM next
+ WHERE i.id = next.id
+RETURNING i.*;
+
+-- name: finish_item
+-- Compare-and-set on the lease: a worker whose lease was lost (expired, canceled) changes nothing.
+UPDATE job_items
+   SET status = %(status)s, result = %(result)s, error = %(error)s, skip_reason = %(skip_reason)s,
+       file_location_id = coalesce(%(file_location_id)s, file_location_id),
+       lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+ WHERE id = %(item_id)s AND status = 'running' AND lease_owner = %(owner)s AND attempts = %(attempt)s
+RETURNING id;
+
+-- name: release_item
+-- Give a claimed item back to the queue (pause for low disk, shutdown); attempts are not counted.
+UPDATE job_items
+   SET status = 'queued', attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL,
+       worker_key = NULL, error = %(error)s, updated_at = now()
+ WHERE id = %(item_id)s AND status = 'running' AND lease_owner = %(owner)s AND attempts = %(attempt)s
+RETURNING id;
+
+-- name: renew_leases
+-- Heartbeat: extend the leases of every item this process is working on.
+UPDATE job_items SET lease_expires_at = now() + %(lease)s::interval
+ WHERE status = 'running' AND lease_owner = %(owner)s AND id = ANY(%(item_ids)s::bigint[])
+RETURNING id;
+
+-- name: expire_leases
+-- Items whose worker stopped renewing (crashed, killed) go back to the queue as interrupted.
+UPDATE job_items i
+   SET status = 'interrupted', lease_owner = NULL, lease_expires_at = NULL, worker_key = NULL,
+       error = 'interrupted: the worker holding it stopped (lease expired)', updated_at = now()
+ WHERE i.status = 'running'
+   AND (i.lease_expires_at < now()
+        OR NOT EXISTS (SELECT 1 FROM scheduler_instances s
+                        WHERE s.id = i.lease_owner AND s.stopped_at IS NULL
+                          AND s.heartbeat_at > now() - %(instance_timeout)s::interval))
+RETURNING i.id, i.job_id, i.job_stage_id, i.label;
+
+-- name: stage_open_counts
+-- What is left in a stage: queued or interrupted (claimable) and running.
+SELECT count(*) FILTER (WHERE status IN ('queued', 'interrupted')) AS waiting,
+       count(*) FILTER (WHERE status = 'running') AS running,
+       count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(*) AS total
+  FROM job_items WHERE job_stage_id = %(stage_id)s;
+
+-- name: running_items_of_job
+SELECT count(*) AS running FROM job_items WHERE job_id = %(job_id)s AND status = 'running';
+
+-- name: cancel_waiting_items
+UPDATE job_items SET status = 'canceled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(),
+       error = 'canceled', updated_at = now()
+ WHERE job_id = %(job_id)s AND status IN ('queued', 'interrupted');
+
+-- name: cancel_running_items
+-- A canceled job's running items: the workers drop their results (their leases no longer match).
+UPDATE job_items SET status = 'canceled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(),
+       error = 'canceled while running', updated_at = now()
+ WHERE job_id = %(job_id)s AND status = 'running'
+RETURNING id;
+
+-- name: get_item
+SELECT i.*, s.stage FROM job_items i JOIN job_stages s ON s.id = i.job_stage_id WHERE i.id = %(item_id)s;
+
+-- name: retry_item
+-- Back to the queue; force also re-runs succeeded/skipped items and bypasses "already downloaded".
+UPDATE job_items
+   SET status = 'queued', error = NULL, skip_reason = NULL, result = NULL, finished_at = NULL,
+       payload = CASE WHEN %(force)s THEN payload || '{"force": true}' ELSE payload END, updated_at = now()
+ WHERE id = %(item_id)s AND status = ANY(%(from_statuses)s::text[])
+RETURNING id, job_stage_id;
+
+-- name: list_items
+SELECT i.*, s.stage FROM job_items i JOIN job_stages s ON s.id = i.job_stage_id
+ WHERE i.job_id = %(job_id)s
+   AND (%(stage)s = '' OR s.stage = %(stage)s)
+   AND (cardinality(%(statuses)s::text[]) = 0 OR i.status = ANY(%(statuses)s::text[]))
+   AND i.id > %(after_id)s
+ ORDER BY i.id
+ LIMIT %(limit)s;
+
+-- name: job_item_results
+SELECT i.status, i.result, i.ref_id, i.kind FROM job_items i
+ WHERE i.job_stage_id = %(stage_id)s AND i.status = 'succeeded';

@@ -1,0 +1,77 @@
+-- name: job_playlist_count
+SELECT count(*) AS playlists FROM job_playlists WHERE job_id = %(job_id)s;
+
+-- name: plan_sync_scoped
+-- One item per playlist of the job, in the job's order.
+INSERT INTO job_items (job_id, job_stage_id, item_key, kind, ref_id, label, seq, payload)
+SELECT %(job_id)s, %(stage_id)s, 'playlist:' || p.id, 'playlist', p.id,
+       left(p.platform || ' · ' || p.name, 300), jp.position,
+       jsonb_build_object('platform', p.platform, 'remote_playlist_id', p.remote_playlist_id, 'kind', p.kind)
+  FROM job_playlists jp JOIN playlists p ON p.id = jp.playlist_id
+ WHERE jp.job_id = %(job_id)s
+ON CONFLICT (job_stage_id, item_key) DO NOTHING;
+
+-- name: plan_sync_all
+-- Every playlist of the chosen platforms (least recently synced first), up to the limit.
+INSERT INTO job_items (job_id, job_stage_id, item_key, kind, ref_id, label, seq, payload)
+SELECT %(job_id)s, %(stage_id)s, 'playlist:' || p.id, 'playlist', p.id,
+       left(p.platform || ' · ' || p.name, 300), row_number() OVER (ORDER BY p.last_synced_at NULLS FIRST, p.id),
+       jsonb_build_object('platform', p.platform, 'remote_playlist_id', p.remote_playlist_id, 'kind', p.kind)
+  FROM playlists p
+ WHERE cardinality(%(sources)s::text[]) = 0 OR p.platform = ANY(%(sources)s::text[])
+ ORDER BY p.last_synced_at NULLS FIRST, p.id
+ LIMIT %(limit)s
+ON CONFLICT (job_stage_id, item_key) DO NOTHING;
+
+-- name: plan_download_scoped
+-- Every song of the job's playlists once, in playlist order then track order. Songs already
+-- downloaded are planned too and skipped when processed, so they count as done for progress.
+INSERT INTO job_items (job_id, job_stage_id, item_key, kind, ref_id, label, seq, payload)
+SELECT %(job_id)s, %(stage_id)s, 'song:' || s.id, 'song', s.id,
+       left(s.name || ' — ' || s.singers, 300), row_number() OVER (ORDER BY o.first_position, s.id), '{}'::jsonb
+  FROM (SELECT ps.song_id, min(jp.position::bigint * 1000000 + ps.position) AS first_position
+          FROM job_playlists jp JOIN playlist_songs ps ON ps.playlist_id = jp.playlist_id
+         WHERE jp.job_id = %(job_id)s
+         GROUP BY ps.song_id
+         ORDER BY first_position
+         LIMIT %(limit)s) o
+  JOIN songs s ON s.id = o.song_id
+ON CONFLICT (job_stage_id, item_key) DO NOTHING;
+
+-- name: plan_download_all
+-- Songs of the chosen platforms with no active local file (music only), up to the limit.
+INSERT INTO job_items (job_id, job_stage_id, item_key, kind, ref_id, label, seq, payload)
+SELECT %(job_id)s, %(stage_id)s, 'song:' || s.id, 'song', s.id,
+       left(s.name || ' — ' || s.singers, 300), row_number() OVER (ORDER BY s.id), '{}'::jsonb
+  FROM songs s
+ WHERE NOT s.non_music
+   AND (cardinality(%(sources)s::text[]) = 0 OR s.platform = ANY(%(sources)s::text[]))
+   AND NOT EXISTS (SELECT 1 FROM file_assets a
+                     JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+                     JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+                    WHERE a.song_id = s.id)
+ ORDER BY s.id
+ LIMIT %(limit)s
+ON CONFLICT (job_stage_id, item_key) DO NOTHING;
+
+-- name: plan_upload
+-- Local files with no active copy on the target backend (scoped to the job's playlists when it has any).
+INSERT INTO job_items (job_id, job_stage_id, item_key, kind, ref_id, label, seq, payload)
+SELECT %(job_id)s, %(stage_id)s, 'file:' || a.id, 'file', a.id,
+       left(s.name || ' — ' || s.singers || ' [' || a.quality_label || ']', 300),
+       row_number() OVER (ORDER BY a.id), jsonb_build_object('backend_id', %(backend_id)s::bigint)
+  FROM file_assets a JOIN songs s ON s.id = a.song_id
+ WHERE EXISTS (SELECT 1 FROM file_locations l JOIN storage_backends b ON b.id = l.backend_id
+                WHERE l.file_asset_id = a.id AND l.status = 'active' AND b.backend_type = 'local_fs')
+   AND NOT EXISTS (SELECT 1 FROM file_locations r
+                    WHERE r.file_asset_id = a.id AND r.backend_id = %(backend_id)s AND r.status = 'active')
+   AND (NOT %(scoped)s OR EXISTS (SELECT 1 FROM job_playlists jp
+                                    JOIN playlist_songs ps ON ps.playlist_id = jp.playlist_id
+                                   WHERE jp.job_id = %(job_id)s AND ps.song_id = a.song_id))
+   AND (cardinality(%(sources)s::text[]) = 0 OR s.platform = ANY(%(sources)s::text[]))
+ ORDER BY a.id
+ LIMIT %(limit)s
+ON CONFLICT (job_stage_id, item_key) DO NOTHING;
+
+-- name: stage_item_total
+SELECT count(*) AS items FROM job_items WHERE job_stage_id = %(stage_id)s;

@@ -1,0 +1,125 @@
+-- name: upsert_local_backend
+INSERT INTO storage_backends (name, backend_type, root_path)
+VALUES (%(name)s, 'local_fs', %(root_path)s)
+ON CONFLICT (name) DO UPDATE SET root_path = excluded.root_path, updated_at = now()
+RETURNING *;
+
+-- name: local_backend_by_root
+SELECT * FROM storage_backends WHERE backend_type = 'local_fs' AND root_path = %(root_path)s;
+
+-- name: deactivate_backends
+UPDATE storage_backends SET is_active = false, updated_at = now()
+ WHERE backend_type = %(backend_type)s AND is_active AND id <> %(keep_id)s;
+
+-- name: activate_backend
+UPDATE storage_backends SET is_active = true, updated_at = now() WHERE id = %(backend_id)s RETURNING *;
+
+-- name: upsert_object_backend
+INSERT INTO storage_backends (name, backend_type, container_name, config)
+VALUES (%(name)s, 'object_storage', %(bucket)s, %(config)s)
+ON CONFLICT (name) DO UPDATE SET container_name = excluded.container_name, config = excluded.config, updated_at = now()
+RETURNING *;
+
+-- name: list_backends
+SELECT * FROM storage_backends ORDER BY backend_type, id;
+
+-- name: active_backend
+SELECT * FROM storage_backends WHERE backend_type = %(backend_type)s AND is_active;
+
+-- name: backend_by_name
+SELECT * FROM storage_backends WHERE name = %(name)s;
+
+-- name: get_backend
+SELECT * FROM storage_backends WHERE id = %(backend_id)s;
+
+-- name: active_local_files_of_song
+-- The song's active local copies (any local root), primary first.
+SELECT l.*, b.root_path, a.quality_label, a.ext, a.checksum_sha256, a.file_size_bytes, a.song_id
+  FROM file_assets a
+  JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+  JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+ WHERE a.song_id = %(song_id)s
+ ORDER BY l.is_primary DESC, l.id;
+
+-- name: lost_local_path_of_song
+-- A locator the song's file had on the active root before it went missing (reused, never renamed).
+SELECT l.locator FROM file_assets a
+  JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'missing'
+ WHERE a.song_id = %(song_id)s AND l.backend_id = %(backend_id)s
+ ORDER BY l.id DESC LIMIT 1;
+
+-- name: mark_location_missing
+UPDATE file_locations SET status = 'missing', updated_at = now() WHERE id = %(location_id)s
+RETURNING file_asset_id, backend_id;
+
+-- name: upsert_file_asset
+INSERT INTO file_assets (song_id, source_platform, source_remote_id, quality_label, ext, bitrate_kbps,
+                         file_size_bytes, checksum_sha256, media_bytes, media_sha256, metadata)
+VALUES (%(song_id)s, %(source_platform)s, %(source_remote_id)s, %(quality_label)s, %(ext)s, %(bitrate_kbps)s,
+        %(file_size_bytes)s, %(checksum_sha256)s, %(media_bytes)s, %(media_sha256)s, %(metadata)s)
+ON CONFLICT (song_id, checksum_sha256) DO UPDATE SET updated_at = now()
+RETURNING id, (xmax = 0) AS created;
+
+-- name: upsert_file_location
+INSERT INTO file_locations (file_asset_id, backend_id, container_name, locator, public_url, etag, size_bytes,
+                            status, is_primary, verified_at)
+VALUES (%(file_asset_id)s, %(backend_id)s, %(container_name)s, %(locator)s, %(public_url)s, %(etag)s,
+        %(size_bytes)s, 'active', %(is_primary)s, now())
+ON CONFLICT (file_asset_id, backend_id, locator) DO UPDATE
+   SET status = 'active', etag = coalesce(excluded.etag, file_locations.etag),
+       public_url = coalesce(excluded.public_url, file_locations.public_url),
+       size_bytes = excluded.size_bytes, verified_at = now(), updated_at = now()
+RETURNING id, (xmax = 0) AS created;
+
+-- name: refresh_presence
+-- song_backend_presence is derived from file_locations; recompute one song on one backend.
+INSERT INTO song_backend_presence (song_id, backend_id, active_locations, bytes)
+SELECT %(song_id)s, %(backend_id)s, count(l.id), coalesce(sum(a.file_size_bytes), 0)
+  FROM file_assets a
+  JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active' AND l.backend_id = %(backend_id)s
+ WHERE a.song_id = %(song_id)s
+ON CONFLICT (song_id, backend_id) DO UPDATE
+   SET active_locations = excluded.active_locations, bytes = excluded.bytes, updated_at = now();
+
+-- name: record_download_task
+INSERT INTO download_tasks (song_id, status, attempts, last_job_id, source_platform, source_remote_id, quality_label,
+                            file_asset_id, last_error)
+VALUES (%(song_id)s, %(status)s, 1, %(job_id)s, %(source_platform)s, %(source_remote_id)s, %(quality_label)s,
+        %(file_asset_id)s, %(error)s)
+ON CONFLICT (song_id) DO UPDATE
+   SET status = excluded.status, attempts = download_tasks.attempts + 1, last_job_id = excluded.last_job_id,
+       source_platform = coalesce(excluded.source_platform, download_tasks.source_platform),
+       source_remote_id = coalesce(excluded.source_remote_id, download_tasks.source_remote_id),
+       quality_label = coalesce(excluded.quality_label, download_tasks.quality_label),
+       file_asset_id = coalesce(excluded.file_asset_id, download_tasks.file_asset_id),
+       last_error = excluded.last_error, updated_at = now();
+
+-- name: update_song_file_facts
+UPDATE songs SET ext = %(ext)s, file_size_bytes = %(file_size_bytes)s, quality_label = %(quality_label)s,
+       updated_at = now()
+ WHERE id = %(song_id)s;
+
+-- name: upload_source_of_asset
+-- The local copy an upload reads from (the primary active local location).
+SELECT a.id AS file_asset_id, a.song_id, a.checksum_sha256, a.file_size_bytes, a.ext, l.id AS location_id,
+       l.locator, b.root_path
+  FROM file_assets a
+  JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+  JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+ WHERE a.id = %(file_asset_id)s
+ ORDER BY l.is_primary DESC, l.id
+ LIMIT 1;
+
+-- name: remote_location_of_asset
+SELECT * FROM file_locations
+ WHERE file_asset_id = %(file_asset_id)s AND backend_id = %(backend_id)s AND status = 'active'
+ LIMIT 1;
+
+-- name: upsert_upload_task
+INSERT INTO upload_tasks (file_asset_id, source_location_id, target_backend_id, target_container_name, target_locator,
+                          status, attempts, etag, last_error)
+VALUES (%(file_asset_id)s, %(source_location_id)s, %(backend_id)s, %(container_name)s, %(locator)s, %(status)s, 1,
+        %(etag)s, %(error)s)
+ON CONFLICT (file_asset_id, target_backend_id, target_locator) DO UPDATE
+   SET status = excluded.status, attempts = upload_tasks.attempts + 1, etag = coalesce(excluded.etag, upload_tasks.etag),
+       source_location_id = excluded.source_location_id, last_error = excluded.last_error, updated_at = now();

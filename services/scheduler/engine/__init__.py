@@ -1,0 +1,1 @@
+"""The job engine: job definitions, lanes, leased items, commands, worker pools, recovery."""

@@ -1,0 +1,128 @@
+"""Job commands: validated when sent (clear errors), queued in ``job_commands``, applied by the engine.
+
+pause    running → pause_requested (→ paused once running items drain)
+resume   paused → queued (re-enters its lane), pause_requested → running
+cancel   queued/running/pause_requested/paused → canceled (running items stop, nothing partial kept)
+retry_item        failed/canceled/interrupted item → queued (reopens a finished job)
+force_retry_item  any finished item → queued, ignoring "already downloaded"
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from services.scheduler.db.queries import Q
+from services.scheduler.engine.jobdefs import TERMINAL_STATUSES
+from services.scheduler.engine.journal import record
+
+COMMANDS = ("pause", "resume", "cancel", "retry_item", "force_retry_item")
+RETRYABLE = {
+    "retry_item": ("failed", "canceled", "interrupted"),
+    "force_retry_item": ("failed", "canceled", "interrupted", "succeeded", "skipped"),
+}
+
+
+class CommandRejected(ValueError):
+    """The command cannot apply to the job (or item) in its current state."""
+
+
+def check(command: str, job: dict[str, Any], item: dict[str, Any] | None) -> None:
+    """Raise CommandRejected with a message an operator understands."""
+    status = job["status"]
+    if command not in COMMANDS:
+        raise CommandRejected(f"unknown command {command!r}; expected one of {', '.join(COMMANDS)}")
+    if command == "pause" and status not in ("running", "pause_requested"):
+        raise CommandRejected(f"job {job['id']} is {status}; only a running job can be paused")
+    if command == "resume" and status not in ("paused", "pause_requested"):
+        raise CommandRejected(f"job {job['id']} is {status}; only a paused job can be resumed")
+    if command == "cancel" and status in TERMINAL_STATUSES:
+        raise CommandRejected(f"job {job['id']} is already {status}")
+    if command in RETRYABLE:
+        if item is None:
+            raise CommandRejected(f"{command} needs the id of an item of job {job['id']}")
+        if item["job_id"] != job["id"]:
+            raise CommandRejected(f"item {item['id']} belongs to job {item['job_id']}, not {job['id']}")
+        if item["status"] not in RETRYABLE[command]:
+            allowed = ", ".join(RETRYABLE[command])
+            raise CommandRejected(
+                f"item {item['id']} is {item['status']}; {command} applies to {allowed} items"
+            )
+
+
+async def _set_status(
+    conn: psycopg.AsyncConnection, job_id: int, status: str, expected: list[str], **extra: Any
+) -> None:
+    await conn.execute(
+        Q["set_job_status"],
+        {
+            "job_id": job_id,
+            "status": status,
+            "expected": expected,
+            "pause_reason": extra.get("pause_reason"),
+            "error": extra.get("error"),
+        },
+    )
+
+
+async def apply(conn: psycopg.AsyncConnection, command: dict[str, Any]) -> list[int]:
+    """Apply one pending command inside the caller's transaction; return job ids to cancel locally."""
+    job = await (await conn.execute(Q["lock_job"], {"job_id": command["job_id"]})).fetchone()
+    item = None
+    if command["item_id"]:
+        item = await (await conn.execute(Q["get_item"], {"item_id": command["item_id"]})).fetchone()
+    name = command["command"]
+    job_id = command["job_id"]
+    try:
+        if job is None:
+            raise CommandRejected(f"job {job_id} does not exist")
+        check(name, job, item)
+    except CommandRejected as exc:
+        await conn.execute(
+            Q["close_command"], {"command_id": command["id"], "status": "rejected", "error": str(exc)}
+        )
+        await record(conn, job_id if job else None, "command_rejected", str(exc), level="warning")
+        return []
+    to_cancel: list[int] = []
+    status = job["status"]
+    if name == "pause" and status == "running":
+        await _set_status(conn, job_id, "pause_requested", ["running"], pause_reason="paused by the operator")
+    elif name == "resume":
+        if status == "pause_requested":
+            await _set_status(conn, job_id, "running", ["pause_requested"])
+        else:
+            await _set_status(conn, job_id, "queued", ["paused"])
+    elif name == "cancel":
+        await conn.execute(Q["cancel_waiting_items"], {"job_id": job_id})
+        await conn.execute(Q["cancel_running_items"], {"job_id": job_id})
+        await conn.execute(Q["cancel_open_stages"], {"job_id": job_id})
+        await _set_status(conn, job_id, "canceled", [status])
+        to_cancel.append(job_id)
+    elif name in RETRYABLE and item is not None:
+        cursor = await conn.execute(
+            Q["retry_item"],
+            {
+                "item_id": item["id"],
+                "force": name == "force_retry_item",
+                "from_statuses": list(RETRYABLE[name]),
+            },
+        )
+        retried = await cursor.fetchone()
+        if retried is not None and status in TERMINAL_STATUSES:
+            await conn.execute(Q["reopen_stage"], {"job_id": job_id, "stage_id": retried["job_stage_id"]})
+            await _set_status(conn, job_id, "queued", [status])
+    await conn.execute(Q["close_command"], {"command_id": command["id"], "status": "applied", "error": None})
+    target = f" item {item['id']} ({item['label']})" if item else ""
+    await record(conn, job_id, f"command_{name}", f"{name}{target} applied (job was {status})")
+    return to_cancel
+
+
+async def apply_pending(conn: psycopg.AsyncConnection) -> list[int]:
+    """Apply every pending command (one transaction); return job ids whose local work must stop."""
+    to_cancel: list[int] = []
+    async with conn.transaction():
+        for command in await (await conn.execute(Q["pending_commands"])).fetchall():
+            async with conn.transaction():
+                to_cancel += await apply(conn, command)
+    return to_cancel

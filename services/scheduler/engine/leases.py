@@ -1,0 +1,127 @@
+"""Leased work items: claim with SKIP LOCKED, finish with compare-and-set, renew, expire.
+
+An item is owned by a scheduler process (``lease_owner``) for ``lease_seconds``
+and its ``attempts`` counter doubles as the fencing token: a worker whose lease
+expired (and whose item was claimed again elsewhere) can no longer finish it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from services.scheduler.db.queries import Q
+from services.scheduler.text import clean
+
+
+@dataclass(frozen=True)
+class Lease:
+    item_id: int
+    job_id: int
+    stage_id: int
+    attempt: int
+    owner: str
+    kind: str
+    ref_id: int | None
+    label: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    item_key: str = ""
+
+
+class LeaseLost(RuntimeError):
+    """The item is no longer ours (lease expired and re-claimed, or the job was canceled)."""
+
+
+async def claim(
+    conn: psycopg.AsyncConnection,
+    stage_id: int,
+    owner: str,
+    worker: str,
+    lease_seconds: float,
+    batch: int = 1,
+) -> list[Lease]:
+    cursor = await conn.execute(
+        Q["claim_items"],
+        {
+            "stage_id": stage_id,
+            "owner": owner,
+            "worker": worker,
+            "lease": timedelta(seconds=lease_seconds),
+            "batch": batch,
+        },
+    )
+    return [
+        Lease(
+            item_id=row["id"],
+            job_id=row["job_id"],
+            stage_id=row["job_stage_id"],
+            attempt=row["attempts"],
+            owner=owner,
+            kind=row["kind"],
+            ref_id=row["ref_id"],
+            label=row["label"],
+            payload=row["payload"] or {},
+            item_key=row["item_key"],
+        )
+        for row in await cursor.fetchall()
+    ]
+
+
+async def finish(
+    conn: psycopg.AsyncConnection,
+    lease: Lease,
+    status: str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    skip_reason: str | None = None,
+    file_location_id: int | None = None,
+) -> None:
+    """Record the outcome; raises LeaseLost when the lease is no longer ours (nothing changes)."""
+    cursor = await conn.execute(
+        Q["finish_item"],
+        {
+            "item_id": lease.item_id,
+            "owner": lease.owner,
+            "attempt": lease.attempt,
+            "status": status,
+            "result": Jsonb(clean(result)) if result is not None else None,
+            "error": clean(error)[:4000] if error else None,
+            "skip_reason": clean(skip_reason) if skip_reason else None,
+            "file_location_id": file_location_id,
+        },
+    )
+    if await cursor.fetchone() is None:
+        raise LeaseLost(f"item {lease.item_id} attempt {lease.attempt} is no longer leased by {lease.owner}")
+
+
+async def release(conn: psycopg.AsyncConnection, lease: Lease, reason: str) -> bool:
+    """Put the item back in the queue without counting the attempt."""
+    cursor = await conn.execute(
+        Q["release_item"],
+        {"item_id": lease.item_id, "owner": lease.owner, "attempt": lease.attempt, "error": clean(reason)},
+    )
+    return await cursor.fetchone() is not None
+
+
+async def renew(
+    conn: psycopg.AsyncConnection, owner: str, item_ids: list[int], lease_seconds: float
+) -> set[int]:
+    """Extend our leases; returns the ids still ours (the others were lost)."""
+    if not item_ids:
+        return set()
+    cursor = await conn.execute(
+        Q["renew_leases"],
+        {"owner": owner, "item_ids": item_ids, "lease": timedelta(seconds=lease_seconds)},
+    )
+    return {row["id"] for row in await cursor.fetchall()}
+
+
+async def expire(conn: psycopg.AsyncConnection, instance_timeout: float) -> list[dict[str, Any]]:
+    """Interrupt running items whose lease ran out or whose owner process is gone."""
+    cursor = await conn.execute(Q["expire_leases"], {"instance_timeout": timedelta(seconds=instance_timeout)})
+    return list(await cursor.fetchall())

@@ -1,0 +1,311 @@
+"""SchedulerService: jobs, commands, live updates, catalog queries and storage over gRPC."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from psycopg_pool import AsyncConnectionPool
+
+from catalogsync.grpc_server import Registration
+from catalogsync.v1 import collector_pb2, scheduler_pb2, scheduler_pb2_grpc
+from services.scheduler import jobs, storage
+from services.scheduler.clients import Clients
+from services.scheduler.config import Settings
+from services.scheduler.db.queries import Q
+from services.scheduler.engine import commands
+from services.scheduler.engine.jobdefs import ALL_STATUSES
+from services.scheduler.engine.journal import record
+from services.scheduler.engine.notify import Listener, notify
+from services.scheduler.views import backend_message, event_message, item_message, playlist_message
+
+log = logging.getLogger(__name__)
+WATCH_DEBOUNCE_S = 0.25
+MAX_PAGE = 1000
+
+
+def _page(limit: int, default: int) -> int:
+    return min(limit or default, MAX_PAGE)
+
+
+class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
+    def __init__(
+        self, settings: Settings, pool: AsyncConnectionPool, clients: Clients, listener: Listener
+    ) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._clients = clients
+        self._listener = listener
+
+    async def _job(self, job_id: int, context: grpc.aio.ServicerContext) -> scheduler_pb2.Job:
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(Q["get_job"], {"job_id": job_id})).fetchone()
+            if row is None:
+                await context.abort(grpc.StatusCode.NOT_FOUND, f"job {job_id} does not exist")
+            return (await jobs.snapshots(conn, [row]))[0]
+
+    def _settings_snapshot(self) -> dict[str, Any]:
+        return {
+            "download_sources": list(self._settings.download_sources),
+            "layout": self._settings.layout,
+            "min_free_bytes": self._settings.min_free_bytes,
+            "general_lane_jobs": self._settings.general_lane_jobs,
+        }
+
+    async def CreateJob(
+        self, request: scheduler_pb2.CreateJobRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.Job:
+        try:
+            scope = jobs.scope_dict(request.scope)
+        except jobs.InvalidJob as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        report = None
+        if request.scope.playlist_file_text.strip():
+            parsed = await self._clients.collector.ParsePlaylistUrls(
+                collector_pb2.ParsePlaylistUrlsRequest(text=request.scope.playlist_file_text), timeout=60
+            )
+            errors = [f"line {e.line}: {e.error}" for e in parsed.errors]
+            if not parsed.playlists:
+                detail = "; ".join(errors[:20]) or "the file has no playlist URLs"
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"no playlist recognised: {detail}")
+            report = {
+                "recognised": len(parsed.playlists),
+                "duplicates": parsed.duplicates,
+                "errors": errors[:200],
+            }
+            async with self._pool.connection() as conn, conn.transaction():
+                file_ids = await jobs.import_playlist_file(conn, parsed)
+            scope["playlist_ids"] = list(dict.fromkeys([*scope["playlist_ids"], *file_ids]))
+            scope["from_file"] = True
+        try:
+            async with self._pool.connection() as conn:
+                job_id = await jobs.create(
+                    conn, request.job_type, scope, request.requested_by, self._settings_snapshot(), report
+                )
+        except jobs.InvalidJob as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return await self._job(job_id, context)
+
+    async def GetJob(
+        self, request: scheduler_pb2.GetJobRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.Job:
+        return await self._job(request.job_id, context)
+
+    async def ListJobs(
+        self, request: scheduler_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.ListJobsResponse:
+        bad = [s for s in request.statuses if s not in ALL_STATUSES]
+        if bad:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"unknown statuses {bad}")
+        async with self._pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    Q["list_jobs"], {"statuses": list(request.statuses), "limit": _page(request.limit, 50)}
+                )
+            ).fetchall()
+            return scheduler_pb2.ListJobsResponse(jobs=await jobs.snapshots(conn, rows))
+
+    async def SendCommand(
+        self, request: scheduler_pb2.SendCommandRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.SendCommandResponse:
+        async with self._pool.connection() as conn, conn.transaction():
+            job = await (await conn.execute(Q["get_job"], {"job_id": request.job_id})).fetchone()
+            if job is None:
+                await context.abort(grpc.StatusCode.NOT_FOUND, f"job {request.job_id} does not exist")
+            item = None
+            if request.item_id:
+                item = await (await conn.execute(Q["get_item"], {"item_id": request.item_id})).fetchone()
+                if item is None:
+                    await context.abort(grpc.StatusCode.NOT_FOUND, f"item {request.item_id} does not exist")
+            try:
+                commands.check(request.command, job, item)
+            except commands.CommandRejected as exc:
+                await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+            row = await (
+                await conn.execute(
+                    Q["insert_command"],
+                    {
+                        "job_id": request.job_id,
+                        "command": request.command,
+                        "item_id": request.item_id or None,
+                        "requested_by": "grpc",
+                    },
+                )
+            ).fetchone()
+            await notify(conn, request.job_id, "command")
+        assert row is not None
+        return scheduler_pb2.SendCommandResponse(
+            command_id=row["id"], job=await self._job(request.job_id, context)
+        )
+
+    async def WatchJobs(
+        self, request: scheduler_pb2.WatchJobsRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[scheduler_pb2.JobUpdate]:
+        queue = self._listener.subscribe()
+        try:
+            async with self._pool.connection() as conn:
+                if request.job_id:
+                    rows = await (
+                        await conn.execute(Q["jobs_by_ids"], {"job_ids": [request.job_id]})
+                    ).fetchall()
+                    if not rows:
+                        await context.abort(grpc.StatusCode.NOT_FOUND, f"job {request.job_id} does not exist")
+                else:
+                    rows = await (
+                        await conn.execute(Q["list_jobs"], {"statuses": [], "limit": 20})
+                    ).fetchall()
+                for job in await jobs.snapshots(conn, rows):
+                    yield scheduler_pb2.JobUpdate(job=job)
+            while True:
+                changed = {(await queue.get()).job_id}
+                await asyncio.sleep(WATCH_DEBOUNCE_S)
+                while not queue.empty():
+                    changed.add(queue.get_nowait().job_id)
+                wanted = {request.job_id} if request.job_id else changed - {0}
+                if request.job_id and not ({request.job_id, 0} & changed):
+                    continue
+                if not request.job_id and 0 in changed:
+                    async with self._pool.connection() as conn:
+                        active = await (
+                            await conn.execute(Q["list_jobs"], {"statuses": [], "limit": 20})
+                        ).fetchall()
+                    wanted |= {row["id"] for row in active}
+                if not wanted:
+                    continue
+                async with self._pool.connection() as conn:
+                    rows = await (
+                        await conn.execute(Q["jobs_by_ids"], {"job_ids": sorted(wanted)})
+                    ).fetchall()
+                    for job in await jobs.snapshots(conn, rows):
+                        yield scheduler_pb2.JobUpdate(job=job)
+        finally:
+            self._listener.unsubscribe(queue)
+
+    async def ListJobItems(
+        self, request: scheduler_pb2.ListJobItemsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.ListJobItemsResponse:
+        async with self._pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    Q["list_items"],
+                    {
+                        "job_id": request.job_id,
+                        "stage": request.stage,
+                        "statuses": list(request.statuses),
+                        "after_id": request.after_id,
+                        "limit": _page(request.limit, 100),
+                    },
+                )
+            ).fetchall()
+        return scheduler_pb2.ListJobItemsResponse(items=[item_message(row) for row in rows])
+
+    async def ListJobEvents(
+        self, request: scheduler_pb2.ListJobEventsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.ListJobEventsResponse:
+        async with self._pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    Q["list_events"], {"job_id": request.job_id, "limit": _page(request.limit, 100)}
+                )
+            ).fetchall()
+        return scheduler_pb2.ListJobEventsResponse(events=[event_message(row) for row in rows])
+
+    async def GetStats(
+        self, request: scheduler_pb2.GetStatsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.Stats:
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(Q["stats"])).fetchone()
+            backends = await (await conn.execute(Q["backend_stats"])).fetchall()
+        assert row is not None
+        stats = scheduler_pb2.Stats(**row)
+        for backend in backends:
+            stats.backends.add(**backend)
+            if backend["backend_type"] == "local_fs":
+                stats.files += backend["locations"]
+                stats.bytes += backend["bytes"]
+            elif backend["backend_type"] == "object_storage":
+                stats.objects += backend["locations"]
+                stats.object_bytes += backend["bytes"]
+        return stats
+
+    async def ListPlaylists(
+        self, request: scheduler_pb2.ListPlaylistsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.ListPlaylistsResponse:
+        async with self._pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    Q["list_playlists"],
+                    {
+                        "platform": request.platform,
+                        "pool_kind": request.pool_kind,
+                        "keyword": request.keyword,
+                        "limit": _page(request.limit, 50),
+                        "offset": max(0, request.offset),
+                    },
+                )
+            ).fetchall()
+        total = rows[0]["total_rows"] if rows else 0
+        return scheduler_pb2.ListPlaylistsResponse(playlists=[playlist_message(r) for r in rows], total=total)
+
+    async def RegisterObjectBackend(
+        self, request: scheduler_pb2.RegisterObjectBackendRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.StorageBackend:
+        missing = [
+            f
+            for f in ("name", "bucket", "endpoint", "credential_env_prefix")
+            if not getattr(request, f).strip()
+        ]
+        if missing:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"required: {', '.join(missing)}")
+        if not request.endpoint.startswith(("http://", "https://")):
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, "endpoint must start with http:// or https://"
+            )
+        config = {
+            "endpoint": request.endpoint,
+            "region": request.region,
+            "base_prefix": request.base_prefix.strip("/"),
+            "addressing_style": request.addressing_style,
+            "public_base_url": request.public_base_url,
+            "credential_env_prefix": request.credential_env_prefix,
+            "create_bucket": request.create_bucket,
+        }
+        async with self._pool.connection() as conn:
+            row = await storage.register_object_backend(
+                conn, request.name, request.bucket, config, request.make_default
+            )
+            await record(
+                conn, None, "object_backend_registered", f"object backend {request.name} ({request.bucket})"
+            )
+        return backend_message(row)
+
+    async def SetLibraryRoot(
+        self, request: scheduler_pb2.SetLibraryRootRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.StorageBackend:
+        root = request.root_path.strip()
+        if not root.startswith("/"):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "root_path must be an absolute path")
+        async with self._pool.connection() as conn:
+            row = await storage.set_library_root(conn, root, request.name)
+            await record(conn, None, "library_root_set", f"downloads now go to {root}")
+        return backend_message(row)
+
+    async def ListBackends(
+        self, request: scheduler_pb2.ListBackendsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.ListBackendsResponse:
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(Q["list_backends"])).fetchall()
+        return scheduler_pb2.ListBackendsResponse(backends=[backend_message(r) for r in rows])
+
+
+def registration(
+    settings: Settings, pool: AsyncConnectionPool, clients: Clients, listener: Listener
+) -> Registration:
+    return Registration(
+        scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server,
+        SchedulerServicer(settings, pool, clients, listener),
+        scheduler_pb2.DESCRIPTOR.services_by_name["SchedulerService"].full_name,
+    )

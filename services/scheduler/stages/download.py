@@ -1,0 +1,155 @@
+"""Download: resolve the song across the download sources, stream the best file, register it.
+
+A song with an active local file is skipped (it counts as done); non-music
+entries are skipped with their reason; a song no source may serve is recorded
+as unavailable. Candidates are tried in rank order; a full disk pauses the job.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import grpc
+import psycopg
+
+from catalogsync.v1 import common_pb2, downloader_pb2, resolver_pb2
+from services.scheduler.catalog import song_snapshot
+from services.scheduler.db.queries import Q
+from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
+from services.scheduler.engine.leases import Lease
+from services.scheduler.engine.outcome import Outcome
+from services.scheduler.storage import active_root, record_download_failure, register_download
+
+log = logging.getLogger(__name__)
+RESOLVE_TIMEOUT_S = 120
+LYRICS_TIMEOUT_S = 30
+MAX_CANDIDATES = 3
+NON_MUSIC_REASON = "非音乐资源(有声榜条目)"
+RETRYABLE = (common_pb2.UPSTREAM, common_pb2.MISMATCH)
+
+
+async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: WorkerState) -> Outcome:
+    song_id = lease.ref_id
+    assert song_id is not None
+    force = bool(lease.payload.get("force"))
+    async with ctx.pool.connection() as conn:
+        song = await (await conn.execute(Q["get_song"], {"song_id": song_id})).fetchone()
+        if song is None:
+            return Outcome.skipped("the song is no longer in the catalog")
+        if song["non_music"] or song["remote_song_id"].startswith("qqtop_"):
+            return Outcome.skipped(song["non_music_reason"] or NON_MUSIC_REASON)
+        present = await (await conn.execute(Q["active_local_files_of_song"], {"song_id": song_id})).fetchall()
+        if present and not force:
+            return Outcome.skipped(
+                "already downloaded", {"relative_path": present[0]["locator"], "new_file": False}
+            )
+        root = await active_root(conn)
+        if root is None:
+            return Outcome.release("no library root is set: set one (SetLibraryRoot) and resume the job")
+        lost = await (
+            await conn.execute(Q["lost_local_path_of_song"], {"song_id": song_id, "backend_id": root["id"]})
+        ).fetchone()
+        snapshot = await song_snapshot(conn, song)
+    sources = job.scope.get("download_sources") or list(ctx.settings.download_sources)
+    worker.label = f"resolving {lease.label}"
+    resolved = await ctx.clients.resolver.Resolve(
+        resolver_pb2.ResolveRequest(song=snapshot, download_sources=sources, max_candidates=MAX_CANDIDATES),
+        timeout=RESOLVE_TIMEOUT_S,
+    )
+    if not resolved.candidates:
+        reason = f"unavailable: {resolved.reason or 'no candidate'}"
+
+        async def mark_unavailable(conn: psycopg.AsyncConnection) -> None:
+            await record_download_failure(conn, song_id, job.id, "unavailable", reason)
+
+        return Outcome.failed(reason, commit=mark_unavailable)
+    lyrics = "" if job.scope.get("no_lyrics") else await _lyrics(ctx, resolved.candidates[0], snapshot)
+    errors: list[str] = []
+    for candidate in resolved.candidates:
+        worker.label = f"{lease.label} ← {candidate.source} {candidate.quality}"
+        request = downloader_pb2.DownloadRequest(
+            candidate=candidate,
+            library_root=root["root_path"],
+            layout=ctx.settings.layout,
+            reuse_relative_path=lost["locator"] if lost else "",
+            lyrics_lrc=lyrics,
+            overwrite_lyrics=bool(job.scope.get("overwrite_lyrics")),
+            tags=downloader_pb2.Tags(
+                title=snapshot.name,
+                artists=[a.name for a in snapshot.artists] or list(candidate.artists),
+                album=snapshot.album or candidate.album,
+                cover_url=candidate.cover_url or snapshot.cover_url,
+            ),
+            min_free_bytes=ctx.settings.min_free_bytes,
+        )
+        result, failure = await _download(ctx, request, worker)
+        if result is not None:
+            return _registered(job, song_id, root, candidate, result)
+        assert failure is not None
+        if failure.kind == common_pb2.DISK_LOW:
+            return Outcome.release(
+                f"disk low at {root['root_path']}: {failure.free_bytes} bytes free, {failure.required_bytes} needed; "
+                "set a new library root and resume"
+            )
+        errors.append(f"{candidate.source}: {common_pb2.FailureKind.Name(failure.kind)} {failure.message}")
+        if failure.kind not in RETRYABLE:
+            break
+    return Outcome.retry("; ".join(errors))
+
+
+def _registered(
+    job: JobInfo, song_id: int, root: dict[str, Any], candidate: common_pb2.Candidate, result: Any
+) -> Outcome:
+    summary: dict[str, Any] = {
+        "source": candidate.source,
+        "remote_id": candidate.remote_id,
+        "quality": result.quality,
+        "ext": result.ext,
+        "size_bytes": result.size_bytes,
+        "sha256": result.sha256,
+        "media_sha256": result.media_sha256,
+        "relative_path": result.relative_path,
+        "match_score": round(candidate.match_score, 3),
+        "lyrics": result.lyrics_written,
+    }
+
+    async def commit(conn: psycopg.AsyncConnection) -> int:
+        location_id, created = await register_download(
+            conn, song_id=song_id, job_id=job.id, root=root, candidate=candidate, result=result
+        )
+        summary["new_file"] = created
+        return location_id
+
+    return Outcome.ok(summary, commit=commit)
+
+
+async def _lyrics(ctx: EngineContext, candidate: common_pb2.Candidate, song: common_pb2.SongSnapshot) -> str:
+    """Best effort: lyrics never fail the audio."""
+    try:
+        response = await ctx.clients.resolver.FetchLyrics(
+            resolver_pb2.FetchLyricsRequest(candidate=candidate, song=song), timeout=LYRICS_TIMEOUT_S
+        )
+    except grpc.aio.AioRpcError as exc:
+        log.info("lyrics for %s failed: %s", song.name, exc.details())
+        return ""
+    return response.lrc
+
+
+async def _download(
+    ctx: EngineContext, request: downloader_pb2.DownloadRequest, worker: WorkerState
+) -> tuple[downloader_pb2.DownloadResult | None, common_pb2.Failure | None]:
+    call = ctx.clients.downloader.Download(request)
+    try:
+        async for event in call:
+            which = event.WhichOneof("event")
+            if which == "progress":
+                p = event.progress
+                worker.progress(p.done_bytes, p.total_bytes, p.bytes_per_second)
+            elif which == "result":
+                return event.result, None
+            elif which == "failure":
+                return None, event.failure
+    finally:
+        call.cancel()
+    return None, common_pb2.Failure(kind=common_pb2.UPSTREAM, message="the downloader ended without a result")

@@ -1,0 +1,48 @@
+"""Sync: fetch one playlist with all its tracks and write songs, links and derived artists."""
+
+from __future__ import annotations
+
+import grpc
+import psycopg
+
+from catalogsync.v1 import collector_pb2, common_pb2
+from services.scheduler.catalog import write_playlist
+from services.scheduler.db.queries import Q
+from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
+from services.scheduler.engine.leases import Lease
+from services.scheduler.engine.outcome import Outcome
+
+FETCH_TIMEOUT_S = 600
+
+
+async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: WorkerState) -> Outcome:
+    playlist_id = lease.ref_id
+    assert playlist_id is not None
+    payload = lease.payload
+    request = collector_pb2.FetchPlaylistRequest(
+        platform=payload["platform"],
+        remote_playlist_id=payload["remote_playlist_id"],
+        kind=common_pb2.TOPLIST if payload.get("kind") == "toplist" else common_pb2.PLAYLIST_SQUARE,
+        track_limit=int(job.scope.get("track_limit") or 0),
+    )
+    try:
+        response = await ctx.clients.collector.FetchPlaylist(request, timeout=FETCH_TIMEOUT_S)
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+            message = f"{exc.code().name}: {exc.details()}"
+
+            async def mark_failed(conn: psycopg.AsyncConnection) -> None:
+                await conn.execute(
+                    Q["mark_playlist_sync_failed"], {"playlist_id": playlist_id, "error": message}
+                )
+
+            return Outcome.failed(message, commit=mark_failed)
+        raise
+    worker.label = f"{lease.label} ({len(response.tracks)} tracks)"
+    counts: dict[str, int] = {}
+
+    async def commit(conn: psycopg.AsyncConnection) -> None:
+        written = await write_playlist(conn, playlist_id, response)
+        counts.update(songs=written.songs, artists=written.artists, non_music=written.non_music)
+
+    return Outcome.ok(counts, commit=commit)

@@ -1,0 +1,94 @@
+"""Upload: put one local file into the object backend and record the remote location."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+import psycopg
+
+from catalogsync.v1 import common_pb2, uploader_pb2
+from services.scheduler.db.queries import Q
+from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
+from services.scheduler.engine.leases import Lease
+from services.scheduler.engine.outcome import Outcome
+from services.scheduler.storage import object_backend_message, object_key, register_upload
+
+UPLOAD_TIMEOUT_S = 3600
+CONTENT_TYPES = {"mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4", "ogg": "audio/ogg"}
+
+
+async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: WorkerState) -> Outcome:
+    asset_id = lease.ref_id
+    async with ctx.pool.connection() as conn:
+        backend = await (
+            await conn.execute(Q["get_backend"], {"backend_id": lease.payload["backend_id"]})
+        ).fetchone()
+        source = await (
+            await conn.execute(Q["upload_source_of_asset"], {"file_asset_id": asset_id})
+        ).fetchone()
+        remote = await (
+            await conn.execute(
+                Q["remote_location_of_asset"],
+                {"file_asset_id": asset_id, "backend_id": lease.payload["backend_id"]},
+            )
+        ).fetchone()
+    if backend is None:
+        return Outcome.failed("the target object backend no longer exists")
+    if source is None:
+        return Outcome.failed("the file has no active local copy to upload")
+    if remote is not None and not lease.payload.get("force"):
+        return Outcome.skipped("already uploaded", {"key": remote["locator"], "new_object": False})
+    key = object_key(backend, source["locator"])
+    local_path = str(Path(source["root_path"]) / source["locator"])
+    request = uploader_pb2.UploadRequest(
+        local_path=local_path,
+        backend=object_backend_message(backend),
+        key=key,
+        content_type=CONTENT_TYPES.get(
+            source["ext"], mimetypes.guess_type(local_path)[0] or "application/octet-stream"
+        ),
+        expected_sha256=source["checksum_sha256"],
+    )
+    worker.label = f"{lease.label} → {backend['name']}"
+    result: uploader_pb2.UploadResult | None = None
+    failure: common_pb2.Failure | None = None
+    call = ctx.clients.uploader.Upload(request, timeout=UPLOAD_TIMEOUT_S)
+    try:
+        async for event in call:
+            which = event.WhichOneof("event")
+            if which == "progress":
+                worker.progress(
+                    event.progress.done_bytes, event.progress.total_bytes, event.progress.bytes_per_second
+                )
+            elif which == "result":
+                result = event.result
+            elif which == "failure":
+                failure = event.failure
+    finally:
+        call.cancel()
+    if result is not None:
+        summary = {
+            "backend": backend["name"],
+            "key": key,
+            "etag": result.etag,
+            "size_bytes": result.size_bytes,
+            "new_object": not result.already_present,
+        }
+
+        async def commit(conn: psycopg.AsyncConnection) -> int | None:
+            return await register_upload(conn, source=source, backend=backend, key=key, result=result)
+
+        return Outcome.ok(summary, commit=commit)
+    message = (
+        f"{common_pb2.FailureKind.Name(failure.kind)}: {failure.message}"
+        if failure
+        else "the uploader gave no result"
+    )
+
+    async def record_failure(conn: psycopg.AsyncConnection) -> None:
+        await register_upload(conn, source=source, backend=backend, key=key, result=None, error=message)
+
+    if failure is not None and failure.kind == common_pb2.UPSTREAM:
+        return Outcome.retry(message)
+    return Outcome.failed(message, commit=record_failure)

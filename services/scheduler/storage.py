@@ -1,0 +1,239 @@
+"""Storage backends, file assets and their locations (the source of truth), and derived presence."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from catalogsync.v1 import common_pb2, downloader_pb2, uploader_pb2
+from services.scheduler.db.queries import Q
+
+
+async def default_object_backend(conn: psycopg.AsyncConnection, name: str = "") -> dict[str, Any] | None:
+    """The named object backend, or the default one (``is_active``)."""
+    if name:
+        row = await (await conn.execute(Q["backend_by_name"], {"name": name})).fetchone()
+        return row if row and row["backend_type"] == "object_storage" else None
+    return await (await conn.execute(Q["active_backend"], {"backend_type": "object_storage"})).fetchone()
+
+
+async def active_root(conn: psycopg.AsyncConnection) -> dict[str, Any] | None:
+    """The local_fs backend new downloads go to."""
+    return await (await conn.execute(Q["active_backend"], {"backend_type": "local_fs"})).fetchone()
+
+
+def _root_name(root_path: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", root_path).strip("-").lower()
+    return f"local-{slug}"[:120] or "local"
+
+
+async def _activate(conn: psycopg.AsyncConnection, backend: dict[str, Any]) -> dict[str, Any]:
+    await conn.execute(
+        Q["deactivate_backends"], {"backend_type": backend["backend_type"], "keep_id": backend["id"]}
+    )
+    row = await (await conn.execute(Q["activate_backend"], {"backend_id": backend["id"]})).fetchone()
+    assert row is not None
+    return row
+
+
+async def set_library_root(conn: psycopg.AsyncConnection, root_path: str, name: str = "") -> dict[str, Any]:
+    """Make ``root_path`` the active library root (a local_fs backend); old files stay where they are."""
+    async with conn.transaction():
+        existing = await (await conn.execute(Q["local_backend_by_root"], {"root_path": root_path})).fetchone()
+        if existing is None:
+            existing = await (
+                await conn.execute(
+                    Q["upsert_local_backend"], {"name": name or _root_name(root_path), "root_path": root_path}
+                )
+            ).fetchone()
+        assert existing is not None
+        return await _activate(conn, existing)
+
+
+async def register_object_backend(
+    conn: psycopg.AsyncConnection, name: str, bucket: str, config: dict[str, Any], make_default: bool
+) -> dict[str, Any]:
+    async with conn.transaction():
+        row = await (
+            await conn.execute(
+                Q["upsert_object_backend"], {"name": name, "bucket": bucket, "config": Jsonb(config)}
+            )
+        ).fetchone()
+        assert row is not None
+        current = await default_object_backend(conn)
+        if make_default or current is None:
+            row = await _activate(conn, row)
+        return row
+
+
+def object_backend_message(backend: dict[str, Any]) -> uploader_pb2.ObjectBackend:
+    config = backend["config"] or {}
+    return uploader_pb2.ObjectBackend(
+        name=backend["name"],
+        bucket=backend["container_name"] or "",
+        endpoint=config.get("endpoint", ""),
+        region=config.get("region", ""),
+        addressing_style=config.get("addressing_style", ""),
+        credential_env_prefix=config.get("credential_env_prefix", ""),
+        create_bucket=bool(config.get("create_bucket", False)),
+    )
+
+
+def object_key(backend: dict[str, Any], locator: str) -> str:
+    """Object keys mirror the local locator under the backend's base prefix."""
+    prefix = str((backend["config"] or {}).get("base_prefix", "")).strip("/")
+    return str(PurePosixPath(prefix, locator)) if prefix else locator
+
+
+def public_url(backend: dict[str, Any], key: str) -> str | None:
+    base = str((backend["config"] or {}).get("public_base_url", "")).rstrip("/")
+    return f"{base}/{key}" if base else None
+
+
+async def refresh_presence(conn: psycopg.AsyncConnection, song_id: int, backend_id: int) -> None:
+    await conn.execute(Q["refresh_presence"], {"song_id": song_id, "backend_id": backend_id})
+
+
+async def register_download(
+    conn: psycopg.AsyncConnection,
+    *,
+    song_id: int,
+    job_id: int,
+    root: dict[str, Any],
+    candidate: common_pb2.Candidate,
+    result: downloader_pb2.DownloadResult,
+) -> tuple[int, bool]:
+    """Record a downloaded file (asset + primary local location + presence); return (location id, new asset)."""
+    asset = await (
+        await conn.execute(
+            Q["upsert_file_asset"],
+            {
+                "song_id": song_id,
+                "source_platform": candidate.source,
+                "source_remote_id": candidate.remote_id,
+                "quality_label": result.quality or candidate.quality,
+                "ext": result.ext or candidate.ext,
+                "bitrate_kbps": result.bitrate_kbps or candidate.bitrate_kbps,
+                "file_size_bytes": result.size_bytes,
+                "checksum_sha256": result.sha256,
+                "media_bytes": result.media_bytes,
+                "media_sha256": result.media_sha256,
+                "metadata": Jsonb(
+                    {
+                        "match_score": candidate.match_score,
+                        "lyrics": result.lyrics_relative_path,
+                        "tags": result.tags_written,
+                    }
+                ),
+            },
+        )
+    ).fetchone()
+    assert asset is not None
+    location = await (
+        await conn.execute(
+            Q["upsert_file_location"],
+            {
+                "file_asset_id": asset["id"],
+                "backend_id": root["id"],
+                "container_name": None,
+                "locator": result.relative_path,
+                "public_url": None,
+                "etag": None,
+                "size_bytes": result.size_bytes,
+                "is_primary": True,
+            },
+        )
+    ).fetchone()
+    assert location is not None
+    await refresh_presence(conn, song_id, root["id"])
+    await conn.execute(
+        Q["record_download_task"],
+        {
+            "song_id": song_id,
+            "status": "succeeded",
+            "job_id": job_id,
+            "source_platform": candidate.source,
+            "source_remote_id": candidate.remote_id,
+            "quality_label": result.quality or candidate.quality,
+            "file_asset_id": asset["id"],
+            "error": None,
+        },
+    )
+    await conn.execute(
+        Q["update_song_file_facts"],
+        {
+            "song_id": song_id,
+            "ext": result.ext,
+            "file_size_bytes": result.size_bytes,
+            "quality_label": result.quality or candidate.quality,
+        },
+    )
+    return location["id"], bool(asset["created"])
+
+
+async def record_download_failure(
+    conn: psycopg.AsyncConnection, song_id: int, job_id: int, status: str, error: str
+) -> None:
+    await conn.execute(
+        Q["record_download_task"],
+        {
+            "song_id": song_id,
+            "status": status,
+            "job_id": job_id,
+            "source_platform": None,
+            "source_remote_id": None,
+            "quality_label": None,
+            "file_asset_id": None,
+            "error": error[:2000],
+        },
+    )
+
+
+async def register_upload(
+    conn: psycopg.AsyncConnection,
+    *,
+    source: dict[str, Any],
+    backend: dict[str, Any],
+    key: str,
+    result: uploader_pb2.UploadResult | None,
+    error: str | None = None,
+) -> int | None:
+    """Record an upload attempt; on success add the remote (non-primary) location and refresh presence."""
+    location_id = None
+    if result is not None:
+        location = await (
+            await conn.execute(
+                Q["upsert_file_location"],
+                {
+                    "file_asset_id": source["file_asset_id"],
+                    "backend_id": backend["id"],
+                    "container_name": backend["container_name"],
+                    "locator": key,
+                    "public_url": public_url(backend, key),
+                    "etag": result.etag or None,
+                    "size_bytes": result.size_bytes,
+                    "is_primary": False,
+                },
+            )
+        ).fetchone()
+        assert location is not None
+        location_id = location["id"]
+        await refresh_presence(conn, source["song_id"], backend["id"])
+    await conn.execute(
+        Q["upsert_upload_task"],
+        {
+            "file_asset_id": source["file_asset_id"],
+            "source_location_id": source["location_id"],
+            "backend_id": backend["id"],
+            "container_name": backend["container_name"],
+            "locator": key,
+            "status": "succeeded" if result is not None else "failed",
+            "etag": result.etag if result is not None else None,
+            "error": error,
+        },
+    )
+    return location_id

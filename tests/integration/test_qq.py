@@ -1,0 +1,204 @@
+"""QQ Music adapters over real HTTP against the sandbox."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from catalogsync.http_client import UpstreamError, parse_json
+from catalogsync.v1 import common_pb2
+from sandbox import ids
+from sandbox.catalog import VARIANTS, Catalog, CatalogConfig
+from services.collector.platforms.base import PlaylistNotFound
+from services.collector.platforms.qq import SQUARE_URL, Platform, parse_url
+from services.collector.platforms.qq_parse import parse_square
+from services.resolver.sources.base import QualityOption, SourceTrack
+from services.resolver.sources.qq import LYRIC_URL, Source, parse_lyric
+from tests.support.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+BEST = QualityOption("flac", "flac", 900)
+
+
+@pytest.fixture(scope="module")
+def world(sandbox: Sandbox) -> Catalog:
+    """The sandbox's own catalog, rebuilt from its config (it is deterministic)."""
+    return Catalog(CatalogConfig(**sandbox.admin("GET", "catalog")["config"]))
+
+
+def _keyword(world: Catalog, key: int) -> str:
+    track = world.track(key)
+    return f"{track.title} {track.artists[0]}"
+
+
+def _originals(world: Catalog, playable: bool) -> list[int]:
+    keys = [w * VARIANTS for w in range(3, world.work_count)]  # skip the fixed and hostile titles
+    keys = [k for k in keys if world.listed("qq", k) and world.playable("qq", k) == playable]
+    return [k for k in keys if not world.config.hostile or k // VARIANTS >= 9]
+
+
+async def test_square_pages_through_every_playlist(sandbox: Sandbox, world: Catalog) -> None:
+    expected = world.playlists("qq", "playlist_square")
+    async with sandbox.client() as client:
+        pages = [page async for page in Platform(client).list_discovery(common_pb2.PLAYLIST_SQUARE, 2)]
+    assert [len(p.playlists) for p in pages] == [2, 1]
+    assert [p.has_more for p in pages] == [True, False]
+    assert pages[0].upstream_total == len(expected)
+    found = [s for page in pages for s in page.playlists]
+    assert [s.remote_playlist_id for s in found] == [p.remote_id for p in expected]
+    assert [s.name for s in found] == [p.name for p in expected]
+    assert [s.creator for s in found] == [p.creator for p in expected]
+
+
+async def test_square_clamps_big_pages(sandbox: Sandbox, world: Catalog) -> None:
+    async with sandbox.client() as client:
+        pages = [page async for page in Platform(client).list_discovery(common_pb2.PLAYLIST_SQUARE, 500)]
+    assert [len(p.playlists) for p in pages] == [len(world.playlists("qq", "playlist_square"))]
+
+
+async def test_toplists_equal_the_sandbox_without_the_mv_chart(sandbox: Sandbox, world: Catalog) -> None:
+    async with sandbox.client() as client:
+        pages = [page async for page in Platform(client).list_discovery(common_pb2.TOPLIST, 50)]
+    found = [s for page in pages for s in page.playlists]
+    expected = world.playlists("qq", "toplist")
+    assert [s.remote_playlist_id for s in found] == [p.remote_id for p in expected]
+    assert [s.track_count for s in found] == [len(p.track_keys) + p.non_music_rows for p in expected]
+    assert all(s.kind == common_pb2.TOPLIST for s in found)
+
+
+async def test_first_toplist_keeps_the_video_row(sandbox: Sandbox, world: Catalog) -> None:
+    chart = world.playlists("qq", "toplist")[0]
+    async with sandbox.client() as client:
+        response = await Platform(client).fetch_playlist(chart.remote_id, common_pb2.TOPLIST, 0)
+    assert response.playlist.name == chart.name
+    music = [t for t in response.tracks if not t.non_music]
+    videos = [t for t in response.tracks if t.non_music]
+    assert [t.remote_song_id for t in music] == [ids.qq_song_mid(k) for k in chart.track_keys]
+    assert [t.name for t in music] == [world.track(k).title for k in chart.track_keys]
+    assert len(videos) == chart.non_music_rows == 1
+    assert videos[0].remote_song_id == f"qqtop_{chart.remote_id}_3"
+    assert videos[0].non_music_reason
+
+
+async def test_toplist_track_limit(sandbox: Sandbox, world: Catalog) -> None:
+    chart = world.playlists("qq", "toplist")[1]
+    async with sandbox.client() as client:
+        response = await Platform(client).fetch_playlist(chart.remote_id, common_pb2.TOPLIST, 4)
+    assert [t.remote_song_id for t in response.tracks] == [ids.qq_song_mid(k) for k in chart.track_keys[:4]]
+
+
+async def test_first_square_playlist_keeps_hostile_names(sandbox: Sandbox, world: Catalog) -> None:
+    playlist = world.playlists("qq", "playlist_square")[0]
+    async with sandbox.client() as client:
+        response = await Platform(client).fetch_playlist(playlist.remote_id, common_pb2.PLAYLIST_SQUARE, 0)
+    names = [t.name for t in response.tracks]
+    assert names == [world.track(k).title for k in playlist.track_keys]
+    assert {"../../etc/passwd", "nul\x00byte\x01ctrl", "x" * 300, "  .hidden. ", "CON"} <= set(names)
+    artists = [[a.name for a in t.artists] for t in response.tracks]
+    assert artists == [list(world.track(k).artists) for k in playlist.track_keys]
+    assert artists[0] == ["林一舟", "Mira Chen"]
+    assert response.playlist.track_count == len(playlist.track_keys)
+    assert response.playlist.name == playlist.name
+
+
+async def test_unknown_playlists_are_not_found(sandbox: Sandbox) -> None:
+    async with sandbox.client() as client:
+        platform = Platform(client)
+        with pytest.raises(PlaylistNotFound):
+            await platform.fetch_playlist("8052199999", common_pb2.PLAYLIST_SQUARE, 0)
+        with pytest.raises(PlaylistNotFound):
+            await platform.fetch_playlist("999", common_pb2.TOPLIST, 0)
+
+
+async def test_search_media_bytes_match(sandbox: Sandbox, world: Catalog) -> None:
+    key = _originals(world, playable=True)[0]
+    mid = ids.qq_song_mid(key)
+    async with sandbox.client() as client:
+        source = Source(client)
+        track = next(t for t in await source.search(_keyword(world, key), 10) if t.remote_id == mid)
+        assert track.qualities[-1].label == world.qualities("qq", key)[-1].label
+        link = await source.media(track, BEST)
+        assert link is not None and link.headers == {"Referer": "http://y.qq.com"}
+        assert link.quality == track.qualities[-1]
+        response = await client.get(link.url, headers=link.headers)
+        cover = await client.get(track.cover_url)
+    expected = sandbox.expected("qq", mid, link.quality.label)
+    assert response.status_code == 200 and len(response.content) == link.quality.size_bytes
+    assert hashlib.sha256(response.content).hexdigest() == expected["sha256"]
+    assert cover.status_code == 200 and cover.headers["content-type"] == "image/png"
+
+
+async def test_media_uses_the_media_mid_of_variants(sandbox: Sandbox, world: Catalog) -> None:
+    keys = [w * VARIANTS + 1 for w in range(9, world.work_count)]
+    key = next(k for k in keys if world.playable("qq", k))
+    async with sandbox.client() as client:
+        source = Source(client)
+        results = await source.search(_keyword(world, key), 20)
+        track = next(t for t in results if t.remote_id == ids.qq_song_mid(key))
+        assert track.extra["media_mid"] != track.remote_id
+        link = await source.media(track, QualityOption("128k", "mp3", 128))
+        assert link is not None and link.quality.label == "128k"
+        response = await client.get(link.url, headers=link.headers)
+        forged = await client.get(link.url.replace("vkey=", "vkey=0"), headers=link.headers)
+    assert (
+        hashlib.sha256(response.content).hexdigest()
+        == sandbox.expected("qq", track.remote_id, "128k")["sha256"]
+    )
+    assert forged.status_code == 403
+
+
+async def test_unplayable_track_gives_none(sandbox: Sandbox, world: Catalog) -> None:
+    key = _originals(world, playable=False)[0]
+    async with sandbox.client() as client:
+        source = Source(client)
+        track = next(
+            t for t in await source.search(_keyword(world, key), 10) if t.remote_id == ids.qq_song_mid(key)
+        )
+        assert await source.media(track, BEST) is None
+
+
+async def test_lyrics_from_the_mid_alone(sandbox: Sandbox, world: Catalog) -> None:
+    async with sandbox.client() as client:
+        lrc = await Source(client).lyrics(SourceTrack(source="qq", remote_id=ids.qq_song_mid(0)))
+    assert lrc == world.lyrics(0)
+    assert lrc.startswith("[00:00.00]晴空下的约定 - 林一舟/Mira Chen")
+
+
+async def test_short_link_redirects_to_a_parseable_url(sandbox: Sandbox, world: Catalog) -> None:
+    async with sandbox.client() as client:
+        response = await client.get("https://c.y.qq.com/base/fcgi-bin/u?__=Pl0001", follow_redirects=False)
+    assert response.status_code == 302
+    ref = parse_url(response.headers["location"])
+    assert ref is not None
+    assert ref.remote_playlist_id == world.playlists("qq", "playlist_square")[1].remote_id
+
+
+async def test_missing_referer_is_refused(sandbox: Sandbox) -> None:
+    async with sandbox.client() as client:
+        square = await client.get(SQUARE_URL, params={"format": "json", "sin": 0, "ein": 9})
+        lyric = await client.get(LYRIC_URL, params={"songmid": ids.qq_song_mid(0)})
+    with pytest.raises(UpstreamError, match="-1310"):
+        parse_square(parse_json("qq", SQUARE_URL, square.text), SQUARE_URL)
+    assert lyric.text.startswith("MusicJsonCallback(")  # no format=json: JSONP
+    with pytest.raises(UpstreamError, match="-1310"):
+        parse_lyric(parse_json("qq", LYRIC_URL, lyric.text), LYRIC_URL)
+
+
+async def test_broken_json_is_an_upstream_error(sandbox_faults: Sandbox) -> None:
+    sandbox_faults.set_faults(
+        {"host": "u.y.qq.com", "path_prefix": "/cgi-bin/musicu.fcg", "broken_json": True},
+        {"host": "c.y.qq.com", "path_prefix": "/splcloud/", "broken_json": True},
+    )
+    async with sandbox_faults.client() as client:
+        with pytest.raises(UpstreamError, match="broken JSON"):
+            await Source(client).search("晴空下的约定", 5)
+        with pytest.raises(UpstreamError, match="broken JSON"):
+            [p async for p in Platform(client).list_discovery(common_pb2.PLAYLIST_SQUARE, 10)]
+
+
+async def test_http_500_is_an_upstream_error(sandbox_faults: Sandbox) -> None:
+    sandbox_faults.set_faults({"host": "c.y.qq.com", "path_prefix": "/lyric/", "status": 500})
+    async with sandbox_faults.client() as client:
+        with pytest.raises(UpstreamError, match="HTTP 500"):
+            await Source(client).lyrics(SourceTrack(source="qq", remote_id=ids.qq_song_mid(0)))
