@@ -419,6 +419,10 @@ class Catalog:
                     index.setdefault(key, []).append(w)
         return index
 
+    @cached_property
+    def _long_titles(self) -> list[tuple[str, int]]:
+        return [(key, w) for key, works in self._title_index.items() if len(key) > 40 for w in works]
+
     def search(self, source: str, keyword: str, offset: int = 0, limit: int = 10) -> tuple[list[Track], int]:
         """Tracks the source lists for ``keyword`` ("title artist"), and the total."""
         index = self._title_index
@@ -434,6 +438,14 @@ class Catalog:
                 break
         if not works and normalize(keyword) in index:
             works = index[normalize(keyword)]
+        if not works:
+            # Clients cut long queries: a query that is the start of a long title finds it.
+            wanted_prefix = normalize(keyword)
+            works = [
+                w
+                for title, w in self._long_titles
+                if len(wanted_prefix) >= 20 and title.startswith(wanted_prefix)
+            ]
         wanted = normalize(keyword)
         ranked = sorted(works, key=lambda w: not any(normalize(a) in wanted for a in self.work(w).artists))
         results: list[Track] = []

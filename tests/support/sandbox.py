@@ -15,7 +15,7 @@ from tests.support.processes import Process, free_port, wait_for
 
 @dataclass
 class Sandbox:
-    process: Process
+    process: Process | None
     base_url: str
 
     @property
@@ -47,7 +47,8 @@ class Sandbox:
         return self.admin("GET", "requests")
 
     def stop(self) -> None:
-        self.process.stop()
+        if self.process is not None:
+            self.process.stop()
 
 
 def start_sandbox(log_dir: Path, *extra_args: str, port: int | None = None) -> Sandbox:

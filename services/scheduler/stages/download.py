@@ -64,6 +64,11 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
             await record_download_failure(conn, song_id, job.id, "unavailable", reason)
 
         return Outcome.failed(reason, commit=mark_unavailable)
+    shared = await _same_source_file(ctx, resolved.candidates[0]) if not force else None
+    if shared is not None:
+        return _registered(
+            job, song_id, shared["root"], resolved.candidates[0], shared["result"], shared["song_id"]
+        )
     lyrics = "" if job.scope.get("no_lyrics") else await _lyrics(ctx, resolved.candidates[0], snapshot)
     errors: list[str] = []
     for candidate in resolved.candidates:
@@ -98,8 +103,38 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
     return Outcome.retry("; ".join(errors))
 
 
+async def _same_source_file(ctx: EngineContext, candidate: common_pb2.Candidate) -> dict[str, Any] | None:
+    """The file another song already got from this very source track: reuse it, download nothing."""
+    async with ctx.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                Q["same_source_file"],
+                {"source": candidate.source, "remote_id": candidate.remote_id, "quality": candidate.quality},
+            )
+        ).fetchone()
+    if row is None:
+        return None
+    result = downloader_pb2.DownloadResult(
+        relative_path=row["locator"],
+        size_bytes=row["file_size_bytes"],
+        sha256=row["checksum_sha256"],
+        ext=row["ext"],
+        quality=row["quality_label"],
+        bitrate_kbps=row["bitrate_kbps"],
+        media_bytes=row["media_bytes"] or 0,
+        media_sha256=row["media_sha256"] or "",
+    )
+    root = {"id": row["backend_id"], "root_path": row["root_path"]}
+    return {"root": root, "result": result, "song_id": row["song_id"]}
+
+
 def _registered(
-    job: JobInfo, song_id: int, root: dict[str, Any], candidate: common_pb2.Candidate, result: Any
+    job: JobInfo,
+    song_id: int,
+    root: dict[str, Any],
+    candidate: common_pb2.Candidate,
+    result: Any,
+    shared_with: int | None = None,
 ) -> Outcome:
     summary: dict[str, Any] = {
         "source": candidate.source,
@@ -118,8 +153,11 @@ def _registered(
         location_id, created = await register_download(
             conn, song_id=song_id, job_id=job.id, root=root, candidate=candidate, result=result
         )
-        summary["new_file"] = created
+        summary["new_file"] = created and shared_with is None
         return location_id
+
+    if shared_with is not None:
+        summary["shared_with_song"] = shared_with
 
     return Outcome.ok(summary, commit=commit)
 

@@ -123,3 +123,13 @@ VALUES (%(file_asset_id)s, %(source_location_id)s, %(backend_id)s, %(container_n
 ON CONFLICT (file_asset_id, target_backend_id, target_locator) DO UPDATE
    SET status = excluded.status, attempts = upload_tasks.attempts + 1, etag = coalesce(excluded.etag, upload_tasks.etag),
        source_location_id = excluded.source_location_id, last_error = excluded.last_error, updated_at = now();
+
+-- name: same_source_file
+-- A file already in the library for the same source track and quality (another song resolved to it).
+SELECT a.*, l.locator, l.backend_id, b.root_path
+  FROM file_assets a
+  JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+  JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+ WHERE a.source_platform = %(source)s AND a.source_remote_id = %(remote_id)s AND a.quality_label = %(quality)s
+ ORDER BY l.is_primary DESC, a.id
+ LIMIT 1;

@@ -1,0 +1,1 @@
+"""Downloader: streams media into the library root (``*.part`` + rename), tags, .lrc sidecars, disk space."""

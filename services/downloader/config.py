@@ -1,0 +1,37 @@
+"""Downloader settings (environment variables)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from catalogsync.http_client import UpstreamOverrides
+from catalogsync.settings import DEFAULT_PORTS, EnvReader, ServerSettings, SettingsError
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings
+    overrides: UpstreamOverrides
+    http_timeout_s: float  # connect/read timeout per chunk, not for the whole file
+    progress_interval_s: float  # at most one progress event per interval
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = EnvReader(environ)
+        port, metrics = DEFAULT_PORTS["downloader"]
+        server = ServerSettings.read(env, "downloader", port, metrics)
+        try:
+            overrides = UpstreamOverrides.parse(env.str("CATALOGSYNC_UPSTREAM_OVERRIDES", ""))
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
+        settings = cls(
+            server=server,
+            overrides=overrides,
+            http_timeout_s=env.float("CATALOGSYNC_HTTP_TIMEOUT_SECONDS", 20.0, minimum=1),
+            progress_interval_s=env.float(
+                "CATALOGSYNC_DOWNLOADER_PROGRESS_INTERVAL_SECONDS", 0.25, minimum=0.25
+            ),
+        )
+        env.check()
+        return settings

@@ -1,0 +1,184 @@
+"""One download from request to result: plan the path, check space, fetch, tag, place, sidecar.
+
+The ``.part`` file is removed on every way out (failure, cancellation, reuse);
+only a complete, verified, tagged file is ever renamed into the library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+
+import httpx
+
+from catalogsync.v1 import common_pb2, downloader_pb2
+from services.downloader import layout, space
+from services.downloader.cover import fetch_cover
+from services.downloader.failures import Refused
+from services.downloader.fetch import MediaFetch
+from services.downloader.files import part_path, place, remove_quietly, sha256_file
+from services.downloader.lyrics import write_lyrics
+from services.downloader.tags import TAGGABLE, TagValues, try_write_tags
+
+
+@dataclass(frozen=True)
+class Plan:
+    root: Path
+    ext: str
+    primary: PurePosixPath  # the layout path, or the caller's reuse path
+    alternate: PurePosixPath | None  # the disambiguated path (None for reuse requests)
+    tags: TagValues
+    cover_url: str
+
+
+def _ext(candidate: common_pb2.Candidate) -> str:
+    text = candidate.ext or PurePosixPath(httpx.URL(candidate.media_url).path).suffix
+    try:
+        ext = layout.check_ext(text)
+    except ValueError as exc:
+        raise Refused(common_pb2.INVALID, f"candidate.ext: {exc}") from exc
+    if ext not in TAGGABLE:
+        raise Refused(common_pb2.INVALID, f"unsupported extension .{ext}; expected {', '.join(TAGGABLE)}")
+    return ext
+
+
+def make_plan(request: downloader_pb2.DownloadRequest) -> Plan:
+    """Validate the request and decide the candidate paths; Refused(INVALID) when it is wrong."""
+    candidate = request.candidate
+    try:
+        url = httpx.URL(candidate.media_url)
+    except httpx.InvalidURL:
+        url = httpx.URL("")
+    if url.scheme not in ("http", "https") or not url.host:
+        raise Refused(common_pb2.INVALID, f"candidate.media_url {candidate.media_url[:80]!r} is not http(s)")
+    ext = _ext(candidate)
+    values = TagValues(
+        title=request.tags.title or candidate.title,
+        artists=tuple(request.tags.artists) or tuple(candidate.artists),
+        album=request.tags.album or candidate.album,
+    )
+    cover_url = request.tags.cover_url or candidate.cover_url
+    if request.reuse_relative_path:
+        try:
+            primary = layout.check_relative(request.reuse_relative_path, ext)
+        except ValueError as exc:
+            raise Refused(common_pb2.INVALID, f"reuse_relative_path: {exc}") from exc
+        alternate = None
+    else:
+        if not candidate.source.strip() or not candidate.remote_id.strip():
+            raise Refused(common_pb2.INVALID, "candidate.source and candidate.remote_id are required")
+        first_artist = values.artists[0] if values.artists else ""
+        try:
+            primary = layout.layout_path(request.layout, candidate.source, first_artist, values.title, ext)
+        except ValueError as exc:
+            raise Refused(common_pb2.INVALID, str(exc)) from exc
+        alternate = layout.disambiguated(primary, values.title, ext, candidate.source, candidate.remote_id)
+    root = space.prepare_root(request.library_root)
+    return Plan(root, ext, primary, alternate, values, cover_url)
+
+
+def settle(plan: Plan, part: Path, sha256: str) -> tuple[PurePosixPath, bool]:
+    """Move ``part`` to its final path: (relative path, reused).
+
+    An existing file with the same sha256 is reused untouched. A different file
+    at the layout path sends a new asset to the disambiguated path; at the last
+    option (the disambiguated path, or the caller's reuse path) it is replaced.
+    """
+    options = [plan.primary] if plan.alternate is None else [plan.primary, plan.alternate]
+    for index, relative in enumerate(options):
+        target = plan.root / relative
+        if target.is_file() and sha256_file(target)[1] == sha256:
+            return relative, True
+        if not (target.exists() or target.is_symlink()):
+            place(part, target)
+            return relative, False
+        if index == len(options) - 1:
+            if not target.is_file():
+                raise Refused(common_pb2.IO, f"{relative} exists and is not a regular file")
+            place(part, target)
+            return relative, False
+    raise AssertionError("unreachable")
+
+
+def _os_failure(root: Path, exc: OSError) -> Refused:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return space.disk_full(root, exc)
+    return Refused(common_pb2.IO, f"{exc.strerror or exc} ({exc.filename or root})")
+
+
+class DownloadJob:
+    """Iterate :meth:`events` for progress and the result; failures raise :class:`Refused`."""
+
+    def __init__(
+        self, request: downloader_pb2.DownloadRequest, client: httpx.AsyncClient, interval_s: float
+    ) -> None:
+        self._request = request
+        self._client = client
+        self._interval = interval_s
+        self.reused = False
+
+    async def events(self) -> AsyncIterator[downloader_pb2.DownloadEvent]:
+        request, candidate = self._request, self._request.candidate
+        plan = make_plan(request)
+        space.ensure_space(plan.root, request.min_free_bytes, candidate.size_bytes)
+        primary = plan.root / plan.primary
+        try:
+            primary.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _os_failure(plan.root, exc) from exc
+        part = part_path(primary)
+        fetch = MediaFetch(
+            self._client,
+            candidate.media_url,
+            dict(candidate.headers),
+            part,
+            ext=plan.ext,
+            advertised_size=candidate.size_bytes,
+            root=plan.root,
+            check_length=lambda length: space.ensure_space(plan.root, request.min_free_bytes, length),
+            interval_s=self._interval,
+        )
+        try:
+            async with aclosing(fetch.run()) as progress_events:
+                async for progress in progress_events:
+                    yield downloader_pb2.DownloadEvent(progress=progress)
+            tags_written = await self._tag(plan, part)
+            size, sha256 = await asyncio.to_thread(sha256_file, part)
+            if not tags_written and sha256 != fetch.sha256:
+                raise Refused(common_pb2.IO, "writing tags failed and left the file changed")
+            relative, self.reused = await asyncio.to_thread(settle, plan, part, sha256)
+        except OSError as exc:
+            raise _os_failure(plan.root, exc) from exc
+        finally:
+            remove_quietly(part)
+        result = downloader_pb2.DownloadResult(
+            relative_path=str(relative),
+            size_bytes=size,
+            sha256=sha256,
+            ext=plan.ext,
+            quality=candidate.quality,
+            bitrate_kbps=candidate.bitrate_kbps,
+            media_bytes=fetch.received,
+            media_sha256=fetch.sha256,
+            tags_written=tags_written,
+        )
+        if request.lyrics_lrc.strip():
+            audio = plan.root / relative
+            written, present = await asyncio.to_thread(
+                write_lyrics, audio, request.lyrics_lrc, request.overwrite_lyrics
+            )
+            result.lyrics_written = written
+            if present:
+                result.lyrics_relative_path = str(relative.with_suffix(".lrc"))
+        yield downloader_pb2.DownloadEvent(result=result)
+
+    async def _tag(self, plan: Plan, part: Path) -> bool:
+        values = plan.tags
+        if not (values.title or values.artists or values.album or plan.cover_url):
+            return False
+        cover = await fetch_cover(self._client, plan.cover_url) if plan.cover_url else None
+        return await asyncio.to_thread(try_write_tags, part, plan.ext, replace(values, cover=cover))

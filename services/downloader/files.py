@@ -1,0 +1,66 @@
+"""Durable file steps: unique ``.part`` names, hashing, fsync, atomic replace."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+HASH_CHUNK = 1024 * 1024
+
+
+def part_path(target: Path) -> Path:
+    """A unique hidden ``.<name>.<random>.part`` next to ``target``."""
+    return target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+
+
+def sha256_file(path: Path) -> tuple[int, str]:
+    """(size, sha256 hex) read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def place(part: Path, target: Path) -> None:
+    """Durably move a finished ``part`` onto ``target`` (replacing it atomically)."""
+    fsync_file(part)
+    os.replace(part, target)
+    fsync_dir(target.parent)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write a small file through a ``.part`` and a rename; nothing partial is ever visible."""
+    part = part_path(target)
+    try:
+        with part.open("xb") as handle:
+            handle.write(data)
+        place(part, target)
+    finally:
+        remove_quietly(part)
+
+
+def remove_quietly(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()

@@ -1,0 +1,69 @@
+"""DownloaderService: streams of progress ending in a result or a typed failure; free-space checks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import grpc
+import httpx
+from prometheus_client import Counter, Gauge
+
+from catalogsync.grpc_server import Registration
+from catalogsync.v1 import downloader_pb2, downloader_pb2_grpc
+from services.downloader.config import Settings
+from services.downloader.download import DownloadJob
+from services.downloader.failures import Refused
+from services.downloader.space import check_space
+
+log = logging.getLogger(__name__)
+DOWNLOADS = Counter("catalogsync_downloads_total", "Downloads by outcome", ["outcome"])
+ACTIVE = Gauge("catalogsync_downloads_active", "Downloads in progress")
+
+
+class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
+    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+
+    async def Download(
+        self, request: downloader_pb2.DownloadRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[downloader_pb2.DownloadEvent]:
+        download = DownloadJob(request, self._client, self._settings.progress_interval_s)
+        outcome = "error"
+        ACTIVE.inc()
+        try:
+            async for event in download.events():
+                if event.HasField("result"):
+                    outcome = "reused" if download.reused else "downloaded"
+                yield event
+        except Refused as exc:
+            outcome = exc.kind_name.lower()
+            log.warning(
+                "download %s/%s failed: %s: %s",
+                request.candidate.source,
+                request.candidate.remote_id,
+                exc.kind_name,
+                exc.message,
+            )
+            yield downloader_pb2.DownloadEvent(failure=exc.to_proto())
+        except asyncio.CancelledError:
+            outcome = "canceled"
+            raise
+        finally:
+            ACTIVE.dec()
+            DOWNLOADS.labels(outcome).inc()
+
+    async def CheckSpace(
+        self, request: downloader_pb2.CheckSpaceRequest, context: grpc.aio.ServicerContext
+    ) -> downloader_pb2.CheckSpaceResponse:
+        return await asyncio.to_thread(check_space, request.library_root)
+
+
+def registration(client: httpx.AsyncClient, settings: Settings) -> Registration:
+    return Registration(
+        downloader_pb2_grpc.add_DownloaderServiceServicer_to_server,
+        DownloaderServicer(client, settings),
+        downloader_pb2.DESCRIPTOR.services_by_name["DownloaderService"].full_name,
+    )

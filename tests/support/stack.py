@@ -1,0 +1,119 @@
+"""The whole stack as separate real processes, started through the real launcher (``catalogsync stack up``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import psycopg
+from minio import Minio
+from psycopg.rows import dict_row
+
+from catalogsync.v1 import scheduler_pb2_grpc
+from cli.stack import SERVICES
+from tests.support.processes import ROOT, free_port
+from tests.support.sandbox import Sandbox
+
+CLI = [sys.executable, "-m", "cli.main"]
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    env: dict[str, str]
+    ports: dict[str, int] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def configure(cls, data_dir: Path, database_url: str = "", **knobs: str) -> Stack:
+        ports = {name: free_port() for name in (*SERVICES, "gateway", "sandbox", "pg", "s3")}
+        metrics = {name: free_port() for name in SERVICES}
+        env = {
+            **os.environ,
+            "CATALOGSYNC_DATA_DIR": str(data_dir),
+            "CATALOGSYNC_PLATFORMS": "sandbox",
+            "CATALOGSYNC_GATEWAY_PORT": str(ports["gateway"]),
+            "CATALOGSYNC_SANDBOX_PORT": str(ports["sandbox"]),
+            "CATALOGSYNC_EMBEDDED_PG_PORT": str(ports["pg"]),
+            "CATALOGSYNC_EMBEDDED_S3_PORT": str(ports["s3"]),
+            "CATALOGSYNC_SCHEDULER_ADDR": f"127.0.0.1:{ports['scheduler']}",
+            "CATALOGSYNC_LEASE_SECONDS": "6",
+            "CATALOGSYNC_INSTANCE_TIMEOUT_SECONDS": "4",
+            **knobs,
+        }
+        for service in SERVICES:
+            env[f"CATALOGSYNC_{service.upper()}_PORT"] = str(ports[service])
+            env[f"CATALOGSYNC_{service.upper()}_METRICS_PORT"] = str(metrics[service])
+        for name in ("DATABASE_URL", "CATALOGSYNC_S3_ENDPOINT", "CATALOGSYNC_UPSTREAM_OVERRIDES"):
+            env.pop(name, None)
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        return cls(data_dir, env, ports)
+
+    def cli(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [*CLI, *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"catalogsync {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+            )
+        return done
+
+    def up(self) -> None:
+        self.cli("stack", "up", timeout=300)
+        self.state = json.loads((self.data_dir / "stack.json").read_text())
+
+    def down(self) -> None:
+        self.cli("stack", "down", timeout=120, check=False)
+
+    @property
+    def database_url(self) -> str:
+        return self.env.get("DATABASE_URL") or self.state["database"]
+
+    def db(self) -> psycopg.Connection[dict[str, Any]]:
+        return psycopg.connect(self.database_url, row_factory=dict_row, autocommit=True)
+
+    def scheduler(self) -> scheduler_pb2_grpc.SchedulerServiceStub:
+        return scheduler_pb2_grpc.SchedulerServiceStub(
+            grpc.insecure_channel(f"127.0.0.1:{self.ports['scheduler']}")
+        )
+
+    def bucket(self) -> tuple[Minio, str]:
+        endpoint = self.state["s3_endpoint"].removeprefix("http://")
+        return Minio(endpoint, "embedded", "embedded", secure=False, region="us-east-1"), self.state[
+            "s3_bucket"
+        ]
+
+    @property
+    def sandbox(self) -> Sandbox:
+        return Sandbox(process=None, base_url=f"http://127.0.0.1:{self.ports['sandbox']}")
+
+    @property
+    def library_root(self) -> Path:
+        return Path(self.state["library_root"])
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def pids(self) -> dict[str, int]:
+        state = json.loads((self.data_dir / "stack.json").read_text())
+        return {name: int(pid) for name, pid in state["processes"].items()}
+
+
+def last_json_line(output: str) -> dict[str, Any]:
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    return json.loads(lines[-1])
