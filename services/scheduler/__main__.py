@@ -52,12 +52,14 @@ async def prepare_database(settings: Settings) -> None:
 
 
 async def run(settings: Settings) -> None:
-    pool = make_pool(settings.database_url)
+    pool = make_pool(settings.database_url, name="api", max_size=10)
+    engine_pool = make_pool(settings.database_url, name="engine", max_size=40, asynchronous_commit=True)
     await pool.open(wait=True, timeout=DATABASE_WAIT_S)
+    await engine_pool.open(wait=True, timeout=DATABASE_WAIT_S)
     await prepare_database(settings)
     clients = Clients.open(settings)
     listener = Listener(settings.database_url)
-    ctx = EngineContext(settings, pool, clients, listener)
+    ctx = EngineContext(settings, engine_pool, clients, listener)
     runner = Runner(ctx)
     service = GrpcService("scheduler", settings.server, [registration(settings, pool, clients, listener)])
     await service.start()
@@ -69,6 +71,7 @@ async def run(settings: Settings) -> None:
         await runner.shutdown(settings.server.grace_seconds)
         await recovery.mark_stopped(ctx)
         await clients.close()
+        await engine_pool.close()
         await pool.close()
 
     await service.run_until_signal(on_stop=on_stop)

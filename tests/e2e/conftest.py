@@ -5,25 +5,21 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import BrowserContext, Page
 
+from tests.support.browser import BrowserUnavailable, PageErrors, chromium, ensure_chromium, watched_page
 from tests.support.stack import Stack
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    """A small sandbox catalog (3 platforms × 3 playlists × 8 tracks, hostile names), embedded PostgreSQL and S3."""
+@contextmanager
+def running_stack(**knobs: str) -> Iterator[Stack]:
+    """A stack on its own data folder and free ports; its logs are kept after it stops."""
     data_dir = Path(tempfile.mkdtemp(prefix="catalogsync-e2e-"))
-    running = Stack.configure(
-        data_dir,
-        CATALOGSYNC_SANDBOX_PLAYLISTS="2",
-        CATALOGSYNC_SANDBOX_TOPLISTS="1",
-        CATALOGSYNC_SANDBOX_TRACKS="8",
-        CATALOGSYNC_SANDBOX_MEDIA_SCALE="300",
-        CATALOGSYNC_SANDBOX_HOSTILE="true",
-    )
+    running = Stack.configure(data_dir, **knobs)
     try:
         running.up()
         yield running
@@ -31,7 +27,54 @@ def stack() -> Iterator[Stack]:
         running.down()
         logs = data_dir / "logs"
         if logs.exists():
-            kept = Path(tempfile.gettempdir()) / "catalogsync-e2e-logs"
+            kept = Path(tempfile.gettempdir()) / "catalogsync-e2e-logs" / data_dir.name
             shutil.rmtree(kept, ignore_errors=True)
             shutil.copytree(logs, kept)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+SMALL_CATALOG = {
+    "CATALOGSYNC_SANDBOX_PLAYLISTS": "2",
+    "CATALOGSYNC_SANDBOX_TOPLISTS": "1",
+    "CATALOGSYNC_SANDBOX_TRACKS": "8",
+    "CATALOGSYNC_SANDBOX_MEDIA_SCALE": "300",
+    "CATALOGSYNC_SANDBOX_HOSTILE": "true",
+}
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """A stack shared by the tests that tolerate each other's jobs (3 platforms × 3 playlists × 8 tracks)."""
+    with running_stack(**SMALL_CATALOG) as shared:
+        yield shared
+
+
+@pytest.fixture(scope="module")
+def fresh_stack() -> Iterator[Stack]:
+    """A stack of the test module's own, starting from an empty catalog and library."""
+    with running_stack(**SMALL_CATALOG) as own:
+        yield own
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[BrowserContext]:
+    """Headless Debian Chromium (apt-installed on first use); a missing browser fails, never skips."""
+    try:
+        ensure_chromium()
+    except BrowserUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with chromium() as context:
+        yield context
+
+
+@pytest.fixture
+def page_errors() -> PageErrors:
+    return PageErrors()
+
+
+@pytest.fixture
+def page(browser: BrowserContext, page_errors: PageErrors) -> Iterator[Page]:
+    """A fresh page; the test fails if the page logged a console error or threw."""
+    with watched_page(browser, page_errors) as opened:
+        yield opened
+    assert not page_errors.lines, "the page reported errors:\n" + "\n".join(page_errors.lines)

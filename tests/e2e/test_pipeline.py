@@ -20,7 +20,8 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def test_make_run_collects_syncs_downloads_and_uploads_once(stack: Stack) -> None:
+def test_make_run_collects_syncs_downloads_and_uploads_once(fresh_stack: Stack) -> None:
+    stack = fresh_stack
     first = stack.cli("demo", timeout=600)
     figures = last_json_line(first.stdout)
     assert figures["status"] == "completed", first.stdout

@@ -70,3 +70,4 @@ class WorkerState:
 
 
 Processor = Callable[[EngineContext, JobInfo, Lease, WorkerState], Awaitable[Outcome]]
+Precheck = Callable[[EngineContext, JobInfo, list[Lease]], Awaitable[dict[int, Outcome]]]

@@ -125,3 +125,33 @@ async def expire(conn: psycopg.AsyncConnection, instance_timeout: float) -> list
     """Interrupt running items whose lease ran out or whose owner process is gone."""
     cursor = await conn.execute(Q["expire_leases"], {"instance_timeout": timedelta(seconds=instance_timeout)})
     return list(await cursor.fetchall())
+
+
+async def finish_many(conn: psycopg.AsyncConnection, claimed: list[Lease], outcomes: list[Any]) -> int:
+    """Record cheap outcomes (no commit of their own) for many items; return how many were still ours."""
+    cursor = await conn.execute(
+        Q["finish_items"],
+        {
+            "item_ids": [lease.item_id for lease in claimed],
+            "attempts": [lease.attempt for lease in claimed],
+            "owner": claimed[0].owner,
+            "statuses": [outcome.status for outcome in outcomes],
+            "results": [Jsonb(clean(outcome.result)) for outcome in outcomes],
+            "skip_reasons": [
+                clean(outcome.skip_reason) if outcome.skip_reason else None for outcome in outcomes
+            ],
+        },
+    )
+    return len(await cursor.fetchall())
+
+
+async def release_many(conn: psycopg.AsyncConnection, claimed: list[Lease]) -> None:
+    """Put items back in the queue without counting the attempt."""
+    await conn.execute(
+        Q["release_items"],
+        {
+            "item_ids": [lease.item_id for lease in claimed],
+            "attempts": [lease.attempt for lease in claimed],
+            "owner": claimed[0].owner,
+        },
+    )

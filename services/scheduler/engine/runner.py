@@ -24,7 +24,7 @@ from services.scheduler.engine.jobdefs import TERMINAL_STATUSES
 from services.scheduler.engine.journal import record
 from services.scheduler.engine.notify import Change
 from services.scheduler.engine.workers import StagePool
-from services.scheduler.stages import PROCESSORS
+from services.scheduler.stages import PRECHECKS, PROCESSORS
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
@@ -175,7 +175,13 @@ class Runner:
         if counts["waiting"] > 0:
             if pool is None or pool.done:
                 pool = StagePool(
-                    self.ctx, job, stage["id"], stage["stage"], stage["workers"], PROCESSORS[stage["stage"]]
+                    self.ctx,
+                    job,
+                    stage["id"],
+                    stage["stage"],
+                    stage["workers"],
+                    PROCESSORS[stage["stage"]],
+                    PRECHECKS.get(stage["stage"]),
                 )
                 self.pools[key] = pool
                 pool.start()

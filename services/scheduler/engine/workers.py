@@ -18,7 +18,7 @@ import psycopg
 
 from services.scheduler.db.queries import Q
 from services.scheduler.engine import leases
-from services.scheduler.engine.context import EngineContext, JobInfo, Processor, WorkerState
+from services.scheduler.engine.context import EngineContext, JobInfo, Precheck, Processor, WorkerState
 from services.scheduler.engine.journal import record
 from services.scheduler.engine.notify import notify
 from services.scheduler.engine.outcome import Outcome
@@ -26,6 +26,7 @@ from services.scheduler.text import clean
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
+MAX_BATCH = 32
 TRANSIENT_GRPC = frozenset(
     {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 )
@@ -40,12 +41,14 @@ class StagePool:
         stage: str,
         workers: int,
         processor: Processor,
+        precheck: Precheck | None = None,
     ) -> None:
         self.ctx = ctx
         self.job = job
         self.stage_id = stage_id
         self.stage = stage
         self.processor = processor
+        self.precheck = precheck
         short = ctx.instance_id.rsplit(":", 1)[-1]
         self.states = [WorkerState(stage_id, f"{short}-{n + 1}") for n in range(workers)]
         self.in_hand: dict[int, leases.Lease] = {}
@@ -115,20 +118,55 @@ class StagePool:
 
     async def _work(self, state: WorkerState) -> None:
         settings = self.ctx.settings
+        batch = 1
         while not self._stopping:
             try:
                 async with self.ctx.pool.connection() as conn:
                     claimed = await leases.claim(
-                        conn, self.stage_id, self.ctx.instance_id, state.worker_key, settings.lease_seconds
+                        conn,
+                        self.stage_id,
+                        self.ctx.instance_id,
+                        state.worker_key,
+                        settings.lease_seconds,
+                        batch,
                     )
+                if not claimed:
+                    return
+                rest, settled = await self._settle_cheap(state, claimed)
             except psycopg.OperationalError as exc:
                 log.warning("claim failed (database unavailable?): %s", exc)
                 await asyncio.sleep(1.0)
                 continue
-            if not claimed:
-                return
-            for lease in claimed:
+            # Grow the batch while items are cheap; one at a time once they need real work.
+            batch = min(MAX_BATCH, 1 + 2 * settled) if self.precheck is not None else 1
+            for lease in rest:
                 await self._process(state, lease)
+
+    async def _settle_cheap(
+        self, state: WorkerState, claimed: list[leases.Lease]
+    ) -> tuple[list[leases.Lease], int]:
+        """Record the items the stage's precheck settles without I/O; give back all but one of the rest."""
+        if self.precheck is None:
+            return claimed, 0
+        for lease in claimed:
+            self.in_hand[lease.item_id] = lease
+        try:
+            decided = await self.precheck(self.ctx, self.job, claimed)
+            rest = [lease for lease in claimed if lease.item_id not in decided]
+            async with self.ctx.pool.connection() as conn:
+                if decided:
+                    cheap = [lease for lease in claimed if lease.item_id in decided]
+                    recorded = await leases.finish_many(
+                        conn, cheap, [decided[lease.item_id] for lease in cheap]
+                    )
+                    state.processed += recorded
+                    state.label = cheap[-1].label
+                if len(rest) > 1:
+                    await leases.release_many(conn, rest[1:])
+        finally:
+            for lease in claimed:
+                self.in_hand.pop(lease.item_id, None)
+        return rest[:1], len(decided)
 
     async def _process(self, state: WorkerState, lease: leases.Lease) -> None:
         self.in_hand[lease.item_id] = lease
@@ -177,6 +215,14 @@ class StagePool:
         status = outcome.status
         if status == "retry":
             status = "queued" if lease.attempt < self.ctx.settings.item_attempts else "failed"
+        if status in ("succeeded", "skipped") and outcome.commit is None:
+            # The cheap common case (e.g. "already downloaded"): one statement, no transaction;
+            # watchers hear about it through the flusher's progress notification.
+            async with self.ctx.pool.connection() as conn:
+                await leases.finish(
+                    conn, lease, status, result=outcome.result, skip_reason=outcome.skip_reason
+                )
+            return
         async with self.ctx.pool.connection() as conn, conn.transaction():
             if outcome.status == "release":
                 if not await leases.release(conn, lease, outcome.error or "released"):

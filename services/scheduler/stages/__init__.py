@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.scheduler.engine.context import Processor
+from services.scheduler.engine.context import Precheck, Processor
 from services.scheduler.stages import collect, download, sync, upload
 
 PROCESSORS: dict[str, Processor] = {
@@ -11,3 +11,5 @@ PROCESSORS: dict[str, Processor] = {
     "download": download.process,
     "upload": upload.process,
 }
+# Batch checks that settle items needing no I/O (e.g. "already downloaded") many at a time.
+PRECHECKS: dict[str, Precheck] = {"download": download.precheck, "upload": upload.precheck}

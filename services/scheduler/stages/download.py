@@ -29,7 +29,29 @@ NON_MUSIC_REASON = "非音乐资源(有声榜条目)"
 RETRYABLE = (common_pb2.UPSTREAM, common_pb2.MISMATCH)
 
 
+async def precheck(ctx: EngineContext, job: JobInfo, leases: list[Lease]) -> dict[int, Outcome]:
+    """Items that need no I/O, decided for a whole batch in one query: gone, non-music, already downloaded."""
+    async with ctx.pool.connection() as conn:
+        rows = await (
+            await conn.execute(Q["songs_for_download"], {"song_ids": [lease.ref_id for lease in leases]})
+        ).fetchall()
+    songs = {row["id"]: row for row in rows}
+    decided: dict[int, Outcome] = {}
+    for lease in leases:
+        song = songs.get(lease.ref_id)
+        if song is None:
+            decided[lease.item_id] = Outcome.skipped("the song is no longer in the catalog")
+        elif song["non_music"] or song["remote_song_id"].startswith("qqtop_"):
+            decided[lease.item_id] = Outcome.skipped(song["non_music_reason"] or NON_MUSIC_REASON)
+        elif song["present_locator"] and not lease.payload.get("force"):
+            decided[lease.item_id] = Outcome.skipped(
+                "already downloaded", {"relative_path": song["present_locator"], "new_file": False}
+            )
+    return decided
+
+
 async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: WorkerState) -> Outcome:
+    """One song that :func:`precheck` let through: resolve, download, register."""
     song_id = lease.ref_id
     assert song_id is not None
     force = bool(lease.payload.get("force"))
@@ -37,13 +59,6 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
         song = await (await conn.execute(Q["get_song"], {"song_id": song_id})).fetchone()
         if song is None:
             return Outcome.skipped("the song is no longer in the catalog")
-        if song["non_music"] or song["remote_song_id"].startswith("qqtop_"):
-            return Outcome.skipped(song["non_music_reason"] or NON_MUSIC_REASON)
-        present = await (await conn.execute(Q["active_local_files_of_song"], {"song_id": song_id})).fetchall()
-        if present and not force:
-            return Outcome.skipped(
-                "already downloaded", {"relative_path": present[0]["locator"], "new_file": False}
-            )
         root = await active_root(conn)
         if root is None:
             return Outcome.release("no library root is set: set one (SetLibraryRoot) and resume the job")

@@ -18,6 +18,28 @@ UPLOAD_TIMEOUT_S = 3600
 CONTENT_TYPES = {"mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4", "ogg": "audio/ogg"}
 
 
+async def precheck(ctx: EngineContext, job: JobInfo, leases: list[Lease]) -> dict[int, Outcome]:
+    """Files already on the target backend, decided for a whole batch in one query."""
+    backend_id = leases[0].payload["backend_id"]
+    async with ctx.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                Q["assets_already_uploaded"],
+                {"asset_ids": [lease.ref_id for lease in leases], "backend_id": backend_id},
+            )
+        ).fetchall()
+    uploaded = {row["file_asset_id"]: row["locator"] for row in rows}
+    return {
+        lease.item_id: Outcome.skipped(
+            "already uploaded", {"key": uploaded[lease.ref_id], "new_object": False}
+        )
+        for lease in leases
+        if lease.ref_id in uploaded
+        and not lease.payload.get("force")
+        and lease.payload["backend_id"] == backend_id
+    }
+
+
 async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: WorkerState) -> Outcome:
     asset_id = lease.ref_id
     async with ctx.pool.connection() as conn:
@@ -27,18 +49,10 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
         source = await (
             await conn.execute(Q["upload_source_of_asset"], {"file_asset_id": asset_id})
         ).fetchone()
-        remote = await (
-            await conn.execute(
-                Q["remote_location_of_asset"],
-                {"file_asset_id": asset_id, "backend_id": lease.payload["backend_id"]},
-            )
-        ).fetchone()
     if backend is None:
         return Outcome.failed("the target object backend no longer exists")
     if source is None:
         return Outcome.failed("the file has no active local copy to upload")
-    if remote is not None and not lease.payload.get("force"):
-        return Outcome.skipped("already uploaded", {"key": remote["locator"], "new_object": False})
     key = object_key(backend, source["locator"])
     local_path = str(Path(source["root_path"]) / source["locator"])
     request = uploader_pb2.UploadRequest(

@@ -108,3 +108,21 @@ SELECT i.*, s.stage FROM job_items i JOIN job_stages s ON s.id = i.job_stage_id
 -- name: job_item_results
 SELECT i.status, i.result, i.ref_id, i.kind FROM job_items i
  WHERE i.job_stage_id = %(stage_id)s AND i.status = 'succeeded';
+
+-- name: finish_items
+-- Record many cheap outcomes at once (compare-and-set per item); returns the ids recorded.
+UPDATE job_items i
+   SET status = u.status, result = u.result, skip_reason = u.skip_reason, error = NULL,
+       lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+  FROM unnest(%(item_ids)s::bigint[], %(attempts)s::int[], %(statuses)s::text[], %(results)s::jsonb[],
+              %(skip_reasons)s::text[]) AS u (id, attempt, status, result, skip_reason)
+ WHERE i.id = u.id AND i.status = 'running' AND i.lease_owner = %(owner)s AND i.attempts = u.attempt
+RETURNING i.id;
+
+-- name: release_items
+-- Give claimed items back to the queue at once, without counting the attempt.
+UPDATE job_items i
+   SET status = 'queued', attempts = greatest(i.attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL,
+       worker_key = NULL, updated_at = now()
+  FROM unnest(%(item_ids)s::bigint[], %(attempts)s::int[]) AS u (id, attempt)
+ WHERE i.id = u.id AND i.status = 'running' AND i.lease_owner = %(owner)s AND i.attempts = u.attempt;

@@ -32,15 +32,6 @@ SELECT * FROM storage_backends WHERE name = %(name)s;
 -- name: get_backend
 SELECT * FROM storage_backends WHERE id = %(backend_id)s;
 
--- name: active_local_files_of_song
--- The song's active local copies (any local root), primary first.
-SELECT l.*, b.root_path, a.quality_label, a.ext, a.checksum_sha256, a.file_size_bytes, a.song_id
-  FROM file_assets a
-  JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
-  JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
- WHERE a.song_id = %(song_id)s
- ORDER BY l.is_primary DESC, l.id;
-
 -- name: lost_local_path_of_song
 -- A locator the song's file had on the active root before it went missing (reused, never renamed).
 SELECT l.locator FROM file_assets a
@@ -110,11 +101,6 @@ SELECT a.id AS file_asset_id, a.song_id, a.checksum_sha256, a.file_size_bytes, a
  ORDER BY l.is_primary DESC, l.id
  LIMIT 1;
 
--- name: remote_location_of_asset
-SELECT * FROM file_locations
- WHERE file_asset_id = %(file_asset_id)s AND backend_id = %(backend_id)s AND status = 'active'
- LIMIT 1;
-
 -- name: upsert_upload_task
 INSERT INTO upload_tasks (file_asset_id, source_location_id, target_backend_id, target_container_name, target_locator,
                           status, attempts, etag, last_error)
@@ -133,3 +119,19 @@ SELECT a.*, l.locator, l.backend_id, b.root_path
  WHERE a.source_platform = %(source)s AND a.source_remote_id = %(remote_id)s AND a.quality_label = %(quality)s
  ORDER BY l.is_primary DESC, a.id
  LIMIT 1;
+
+-- name: songs_for_download
+-- Several songs with, for each, one of its active local files (if any): the download precheck.
+SELECT s.id, s.remote_song_id, s.non_music, s.non_music_reason,
+       (SELECT l.locator FROM file_assets a
+          JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+          JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+         WHERE a.song_id = s.id
+         ORDER BY l.is_primary DESC, l.id
+         LIMIT 1) AS present_locator
+  FROM songs s WHERE s.id = ANY(%(song_ids)s::bigint[]);
+
+-- name: assets_already_uploaded
+-- Which of these file assets already have an active copy on the backend.
+SELECT l.file_asset_id, l.locator FROM file_locations l
+ WHERE l.file_asset_id = ANY(%(asset_ids)s::bigint[]) AND l.backend_id = %(backend_id)s AND l.status = 'active';
