@@ -30,6 +30,11 @@ SERVER_OPTIONS = [
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.so_reuseport", 0),
+    # Clients using dns:/// round robin only re-resolve when a connection closes: closing
+    # connections after a while lets them find replicas added since. Calls in flight get
+    # up to an hour to finish (long downloads, WatchJobs streams reconnect).
+    ("grpc.max_connection_age_ms", 5 * 60 * 1000),
+    ("grpc.max_connection_age_grace_ms", 60 * 60 * 1000),
 ]
 
 REQUESTS = Counter("catalogsync_grpc_requests_total", "gRPC requests handled", ["method", "code"])

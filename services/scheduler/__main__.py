@@ -52,8 +52,10 @@ async def prepare_database(settings: Settings) -> None:
 
 
 async def run(settings: Settings) -> None:
-    pool = make_pool(settings.database_url, name="api", max_size=10)
-    engine_pool = make_pool(settings.database_url, name="engine", max_size=40, asynchronous_commit=True)
+    pool = make_pool(settings.database_url, name="api", max_size=settings.api_pool_size)
+    engine_pool = make_pool(
+        settings.database_url, name="engine", max_size=settings.engine_pool_size, asynchronous_commit=True
+    )
     await pool.open(wait=True, timeout=DATABASE_WAIT_S)
     await engine_pool.open(wait=True, timeout=DATABASE_WAIT_S)
     await prepare_database(settings)

@@ -51,6 +51,8 @@ class Settings:
     item_attempts: int
     export_command: str
     export_workdir: str
+    api_pool_size: int
+    engine_pool_size: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -83,8 +85,10 @@ class Settings:
             poll_seconds=env.float("CATALOGSYNC_POLL_SECONDS", 0.5, minimum=0.05),
             min_free_bytes=env.int("CATALOGSYNC_MIN_FREE_BYTES", 256 * 1024 * 1024, minimum=0),
             item_attempts=env.int("CATALOGSYNC_ITEM_ATTEMPTS", 3, minimum=1),
-            export_command=env.str("CATALOGSYNC_CATALOG_EXPORT_COMMAND", ""),
-            export_workdir=env.str("CATALOGSYNC_CATALOG_EXPORT_WORKDIR", ""),
+            export_command=env.str("CATALOG_EXPORT_COMMAND", ""),
+            export_workdir=env.str("CATALOG_EXPORT_WORKDIR", ""),
+            api_pool_size=env.int("CATALOGSYNC_DB_API_POOL_SIZE", 10, minimum=2),
+            engine_pool_size=env.int("CATALOGSYNC_DB_ENGINE_POOL_SIZE", 30, minimum=4),
         )
         env.check()
         return settings

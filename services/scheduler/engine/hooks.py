@@ -1,6 +1,6 @@
 """Hooks run once when a stage ends: the catalog export command after a download stage.
 
-``CATALOGSYNC_CATALOG_EXPORT_COMMAND`` (run in ``CATALOGSYNC_CATALOG_EXPORT_WORKDIR``) lets a
+``CATALOG_EXPORT_COMMAND`` (run in ``CATALOG_EXPORT_WORKDIR``) lets a
 downstream reader (a music server's read-only catalog) refresh after new files land.
 Events: catalog_export_started / skipped / succeeded / failed.
 """
@@ -35,7 +35,7 @@ async def _event(
 async def catalog_export(ctx: EngineContext, job_id: int, stage_id: int) -> None:
     command = ctx.settings.export_command
     if not command:
-        await _event(ctx, job_id, stage_id, "skipped", "no CATALOGSYNC_CATALOG_EXPORT_COMMAND configured")
+        await _event(ctx, job_id, stage_id, "skipped", "no CATALOG_EXPORT_COMMAND configured")
         return
     await _event(ctx, job_id, stage_id, "started", f"running the catalog export: {command}")
     workdir = ctx.settings.export_workdir or None
