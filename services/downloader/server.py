@@ -14,6 +14,7 @@ from catalogsync.grpc_server import Registration
 from catalogsync.v1 import downloader_pb2, downloader_pb2_grpc
 from services.downloader.config import Settings
 from services.downloader.download import DownloadJob
+from services.downloader.export import write_export
 from services.downloader.failures import Refused
 from services.downloader.space import check_space
 
@@ -54,6 +55,18 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         finally:
             ACTIVE.dec()
             DOWNLOADS.labels(outcome).inc()
+
+    async def WritePlaylistExport(
+        self, request: downloader_pb2.PlaylistExportRequest, context: grpc.aio.ServicerContext
+    ) -> downloader_pb2.PlaylistExportResponse:
+        try:
+            return await asyncio.to_thread(write_export, request)
+        except Refused as exc:
+            code = (
+                grpc.StatusCode.INVALID_ARGUMENT if exc.kind_name == "INVALID" else grpc.StatusCode.INTERNAL
+            )
+            await context.abort(code, exc.message)
+        raise AssertionError("unreachable")
 
     async def CheckSpace(
         self, request: downloader_pb2.CheckSpaceRequest, context: grpc.aio.ServicerContext

@@ -96,6 +96,19 @@ def test_make_run_collects_syncs_downloads_and_uploads_once(fresh_stack: Stack) 
     assert not list(stack.library_root.rglob("*.part")), "no partial file is left behind"
     assert list(stack.library_root.rglob("*.lrc")), "lyrics sidecars are written"
 
+    exports = sorted((stack.library_root / "playlists").glob("*/*/playlist.m3u8"))
+    assert len(exports) == 9, "every playlist of the job gets an export folder"
+    for m3u8 in exports:
+        lines = m3u8.read_text(encoding="utf-8").splitlines()
+        assert lines[0] == "#EXTM3U"
+        paths = [line for line in lines if line and not line.startswith("#")]
+        assert paths and all((m3u8.parent / path).resolve().is_file() for path in paths)
+    with stack.db() as db:
+        exported = db.execute(
+            "SELECT count(*) AS n FROM job_events WHERE job_id = %s AND event_type = 'playlist_exported'", (job["id"],)
+        ).fetchone()
+    assert exported["n"] == 9
+
     client, bucket = stack.bucket()
     objects = {o.object_name: o for o in client.list_objects(bucket, recursive=True)}
     assert set(objects) == {r["locator"] for r in remote}

@@ -1,8 +1,14 @@
-"""Hooks run once when a stage ends: the catalog export command after a download stage.
+"""Download hooks: playlist export folders as playlists finish, and the catalog export command.
 
-``CATALOG_EXPORT_COMMAND`` (run in ``CATALOG_EXPORT_WORKDIR``) lets a
-downstream reader (a music server's read-only catalog) refresh after new files land.
-Events: catalog_export_started / skipped / succeeded / failed.
+Playlist exports: when every song of one of a scoped job's playlists is settled
+in the download stage, the downloader writes the playlist's export folder (an
+M3U8 of its local files); this is evaluated from the database on every engine
+tick, so playlists finished before a restart are back-filled, and once more for
+all of them when the stage ends.
+
+``CATALOG_EXPORT_COMMAND`` (run in ``CATALOG_EXPORT_WORKDIR``) runs once after a
+download stage ends, so a downstream reader (a music server's read-only catalog)
+refreshes after new files land. Events: catalog_export_started / skipped / succeeded / failed.
 """
 
 from __future__ import annotations
@@ -10,12 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from pathlib import Path
 
+import grpc
 from psycopg.types.json import Jsonb
 
+from catalogsync.v1 import downloader_pb2
 from services.scheduler.db.queries import Q
 from services.scheduler.engine.context import EngineContext
 from services.scheduler.engine.journal import record
+from services.scheduler.storage import active_root
 
 log = logging.getLogger(__name__)
 EXPORT_TIMEOUT_S = 1800
@@ -63,3 +73,54 @@ async def catalog_export(ctx: EngineContext, job_id: int, stage_id: int) -> None
             f"catalog export exited with {process.returncode}: {tail}",
             "error",
         )
+
+
+async def export_finished_playlists(ctx: EngineContext, job_id: int, stage_id: int) -> int:
+    """Write the export folder of every playlist of the job that just finished; return how many."""
+    async with ctx.pool.connection() as conn:
+        ready = await (
+            await conn.execute(Q["playlists_ready_for_export"], {"job_id": job_id, "stage_id": stage_id})
+        ).fetchall()
+        root = await active_root(conn) if ready else None
+    if root is None:
+        return 0
+    for playlist in ready:
+        async with ctx.pool.connection() as conn:
+            rows = await (
+                await conn.execute(Q["playlist_export_entries"], {"playlist_id": playlist["id"]})
+            ).fetchall()
+        request = downloader_pb2.PlaylistExportRequest(
+            library_root=root["root_path"],
+            platform=playlist["platform"],
+            remote_playlist_id=playlist["remote_playlist_id"],
+            name=playlist["name"],
+            source_url=playlist["source_url"],
+            entries=[
+                downloader_pb2.PlaylistExportEntry(
+                    path=str(Path(row["root_path"]) / row["locator"]) if row["locator"] else "",
+                    title=row["name"],
+                    artists=row["singers"],
+                    duration_s=row["duration_s"],
+                )
+                for row in rows
+            ],
+        )
+        try:
+            written = await ctx.clients.downloader.WritePlaylistExport(request, timeout=60)
+        except grpc.aio.AioRpcError as exc:
+            log.warning("export of playlist %s failed: %s", playlist["id"], exc.details())
+            return 0
+        async with ctx.pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                Q["mark_playlist_exported"], {"stage_id": stage_id, "playlist_id": playlist["id"]}
+            )
+            await record(
+                conn,
+                job_id,
+                "playlist_exported",
+                f"{playlist['name']}: {written.entries} song(s) in {written.m3u8}"
+                + (f", {written.missing} without a file" if written.missing else ""),
+                stage="download",
+                data={"playlist_id": playlist["id"], "folder": written.folder},
+            )
+    return len(ready)

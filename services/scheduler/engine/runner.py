@@ -29,6 +29,7 @@ from services.scheduler.stages import PRECHECKS, PROCESSORS
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
 MAX_PLAN_FAILURES = 3
+EXPORT_CHECK_SECONDS = 2.0
 STAGE_DONE = frozenset({"completed", "completed_with_errors", "failed", "canceled"})
 
 
@@ -38,6 +39,7 @@ class Runner:
         self.pools: dict[tuple[int, int], StagePool] = {}
         self._last_sweep = 0.0
         self._plan_failures: dict[int, int] = {}
+        self._export_checked: dict[int, float] = {}
 
     async def run(self) -> None:
         queue = self.ctx.listener.subscribe()
@@ -172,6 +174,12 @@ class Runner:
         assert counts is not None
         key = (job.id, stage["id"])
         pool = self.pools.get(key)
+        settled = counts["waiting"] == 0 and counts["running"] == 0
+        if stage["stage"] == "download" and (
+            settled or time.monotonic() - self._export_checked.get(stage["id"], 0.0) >= EXPORT_CHECK_SECONDS
+        ):
+            self._export_checked[stage["id"]] = time.monotonic()
+            await hooks.export_finished_playlists(self.ctx, job.id, stage["id"])
         if counts["waiting"] > 0:
             if pool is None or pool.done:
                 pool = StagePool(

@@ -75,3 +75,34 @@ ON CONFLICT (job_stage_id, item_key) DO NOTHING;
 
 -- name: stage_item_total
 SELECT count(*) AS items FROM job_items WHERE job_stage_id = %(stage_id)s;
+
+-- name: playlists_ready_for_export
+-- The job's playlists whose songs in this download stage are all settled and not exported yet
+-- (all of them when the stage has ended: the last safety net, also for playlists with nothing to do).
+SELECT p.id, p.platform, p.remote_playlist_id, p.name, p.source_url
+  FROM job_playlists jp JOIN playlists p ON p.id = jp.playlist_id
+ WHERE jp.job_id = %(job_id)s
+   AND NOT coalesce((SELECT s.hooks -> 'exported' FROM job_stages s WHERE s.id = %(stage_id)s) ? p.id::text, false)
+   AND NOT EXISTS (SELECT 1 FROM playlist_songs ps
+                     JOIN job_items i ON i.job_stage_id = %(stage_id)s AND i.kind = 'song' AND i.ref_id = ps.song_id
+                    WHERE ps.playlist_id = p.id AND i.status IN ('queued', 'running', 'interrupted'))
+ ORDER BY jp.position;
+
+-- name: playlist_export_entries
+-- A playlist's songs in order with the absolute path of one active local file each (if any).
+SELECT s.name, s.singers, s.duration_s, f.root_path, f.locator
+  FROM playlist_songs ps
+  JOIN songs s ON s.id = ps.song_id
+  LEFT JOIN LATERAL (SELECT b.root_path, l.locator FROM file_assets a
+                       JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+                       JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+                      WHERE a.song_id = s.id
+                      ORDER BY l.is_primary DESC, l.id LIMIT 1) f ON true
+ WHERE ps.playlist_id = %(playlist_id)s
+ ORDER BY ps.position;
+
+-- name: mark_playlist_exported
+UPDATE job_stages
+   SET hooks = jsonb_set(hooks, '{exported}', coalesce(hooks -> 'exported', '[]'::jsonb) || to_jsonb(%(playlist_id)s::text)),
+       updated_at = now()
+ WHERE id = %(stage_id)s;
