@@ -35,6 +35,11 @@ SERVER_OPTIONS = [
     # up to an hour to finish (long downloads, WatchJobs streams reconnect).
     ("grpc.max_connection_age_ms", 5 * 60 * 1000),
     ("grpc.max_connection_age_grace_ms", 60 * 60 * 1000),
+    # Clients ping idle connections (grpc_clients.py); accept that instead of answering GOAWAY
+    # "too_many_pings" and failing the next call.
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+    ("grpc.http2.max_ping_strikes", 0),
 ]
 
 REQUESTS = Counter("catalogsync_grpc_requests_total", "gRPC requests handled", ["method", "code"])

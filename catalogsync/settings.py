@@ -140,6 +140,7 @@ GATEWAY_DEFAULT_PORT: Final = 18080
 
 
 def service_address(env: EnvReader, service: str) -> str:
-    """The address a client uses for ``service`` (``CATALOGSYNC_<SERVICE>_ADDR``)."""
-    port = DEFAULT_PORTS[service][0]
+    """The address a client uses for ``service``: ``CATALOGSYNC_<SERVICE>_ADDR``, else the
+    service's port on this host (``CATALOGSYNC_<SERVICE>_PORT`` or its default)."""
+    port = env.int(f"CATALOGSYNC_{service.upper()}_PORT", DEFAULT_PORTS[service][0], minimum=1)
     return env.str(f"CATALOGSYNC_{service.upper()}_ADDR", f"127.0.0.1:{port}")

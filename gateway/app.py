@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from catalogsync.grpc_clients import open_channel
 from catalogsync.units import human_bytes
@@ -95,16 +97,20 @@ def create_app(settings: Settings) -> FastAPI:
     async def index() -> RedirectResponse:
         return RedirectResponse("/dashboard")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        """No icon, said without a 404 (browsers ask for it on every page, the JSON ones too)."""
+        return Response(status_code=204)
+
+    async def stats_data() -> dict[str, Any]:
+        stats = await scheduler().GetStats(scheduler_pb2.GetStatsRequest(), timeout=10)
+        return {"stats": convert.message(stats), "bytes_text": human_bytes(stats.bytes)}
+
     async def dashboard_data() -> dict[str, Any]:
         stats, jobs = await asyncio.gather(
-            scheduler().GetStats(scheduler_pb2.GetStatsRequest(), timeout=10),
-            scheduler().ListJobs(scheduler_pb2.ListJobsRequest(limit=50), timeout=10),
+            stats_data(), scheduler().ListJobs(scheduler_pb2.ListJobsRequest(limit=50), timeout=10)
         )
-        return {
-            "stats": convert.message(stats),
-            "bytes_text": human_bytes(stats.bytes),
-            "jobs": [convert.job(job) for job in jobs.jobs],
-        }
+        return {**stats, "jobs": [convert.job(job) for job in jobs.jobs]}
 
     @app.get("/dashboard", response_class=HTMLResponse)
     async def dashboard(request: Request) -> HTMLResponse:
@@ -114,9 +120,21 @@ def create_app(settings: Settings) -> FastAPI:
     async def api_dashboard() -> dict[str, Any]:
         return await dashboard_data()
 
+    @app.get("/api/stats")
+    async def api_stats() -> dict[str, Any]:
+        return await stats_data()
+
     @app.get("/api/jobs/{job_id}")
-    async def get_job(job_id: int) -> dict[str, Any]:
-        return convert.job(await scheduler().GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=10))
+    async def get_job(job_id: int, events: int = 50) -> dict[str, Any]:
+        """The job and its newest ``events`` journal entries (0 = none)."""
+        job = await scheduler().GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=10)
+        data = convert.job(job)
+        if events > 0:
+            reply = await scheduler().ListJobEvents(
+                scheduler_pb2.ListJobEventsRequest(job_id=job_id, limit=events), timeout=10
+            )
+            data["events"] = [convert.event(event) for event in reply.events]
+        return data
 
     @app.post("/api/jobs", status_code=201)
     async def create_job(body: JobRequest) -> dict[str, Any]:
@@ -151,7 +169,7 @@ def create_app(settings: Settings) -> FastAPI:
                 async for update in call:
                     yield f"event: job\ndata: {json.dumps(convert.job(update.job), ensure_ascii=False)}\n\n"
             except grpc.aio.AioRpcError as exc:
-                yield f"event: error\ndata: {json.dumps({'error': exc.details()})}\n\n"
+                yield f"event: stream_error\ndata: {json.dumps({'error': exc.details()})}\n\n"
             finally:
                 call.cancel()
 
@@ -162,5 +180,9 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": convert.validation_error(exc.errors())}, status_code=422)
 
     return app

@@ -56,9 +56,12 @@ def fresh_stack() -> Iterator[Stack]:
         yield own
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[BrowserContext]:
-    """Headless Debian Chromium (apt-installed on first use); a missing browser fails, never skips."""
+    """Headless Debian Chromium (apt-installed on first use); a missing browser fails, never skips.
+
+    Module-scoped: Playwright's sync API runs an event loop in this thread while it is open, and
+    other tests (anyio, asyncio.run) need the thread without one."""
     try:
         ensure_chromium()
     except BrowserUnavailable as exc:

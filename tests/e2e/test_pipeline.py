@@ -105,7 +105,8 @@ def test_make_run_collects_syncs_downloads_and_uploads_once(fresh_stack: Stack) 
         assert paths and all((m3u8.parent / path).resolve().is_file() for path in paths)
     with stack.db() as db:
         exported = db.execute(
-            "SELECT count(*) AS n FROM job_events WHERE job_id = %s AND event_type = 'playlist_exported'", (job["id"],)
+            "SELECT count(*) AS n FROM job_events WHERE job_id = %s AND event_type = 'playlist_exported'",
+            (job["id"],),
         ).fetchone()
     assert exported["n"] == 9
 

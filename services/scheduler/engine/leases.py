@@ -80,8 +80,12 @@ async def finish(
     error: str | None = None,
     skip_reason: str | None = None,
     file_location_id: int | None = None,
+    delay: float = 0.0,
 ) -> None:
-    """Record the outcome; raises LeaseLost when the lease is no longer ours (nothing changes)."""
+    """Record the outcome; raises LeaseLost when the lease is no longer ours (nothing changes).
+
+    ``delay`` (seconds) is how long a re-queued item ('queued') waits before it can be claimed.
+    """
     cursor = await conn.execute(
         Q["finish_item"],
         {
@@ -93,17 +97,24 @@ async def finish(
             "error": clean(error)[:4000] if error else None,
             "skip_reason": clean(skip_reason) if skip_reason else None,
             "file_location_id": file_location_id,
+            "delay": timedelta(seconds=delay),
         },
     )
     if await cursor.fetchone() is None:
         raise LeaseLost(f"item {lease.item_id} attempt {lease.attempt} is no longer leased by {lease.owner}")
 
 
-async def release(conn: psycopg.AsyncConnection, lease: Lease, reason: str) -> bool:
-    """Put the item back in the queue without counting the attempt."""
+async def release(conn: psycopg.AsyncConnection, lease: Lease, reason: str, delay: float = 0.0) -> bool:
+    """Put the item back in the queue without counting the attempt (claimable again after ``delay`` s)."""
     cursor = await conn.execute(
         Q["release_item"],
-        {"item_id": lease.item_id, "owner": lease.owner, "attempt": lease.attempt, "error": clean(reason)},
+        {
+            "item_id": lease.item_id,
+            "owner": lease.owner,
+            "attempt": lease.attempt,
+            "error": clean(reason),
+            "delay": timedelta(seconds=delay),
+        },
     )
     return await cursor.fetchone() is not None
 

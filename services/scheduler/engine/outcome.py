@@ -20,9 +20,10 @@ class Outcome:
     ``commit`` runs in the same transaction as the item's compare-and-set, so the
     catalog changes and the item status land together or not at all; it may
     return a ``file_locations.id`` to link to the item.
-    ``retry`` re-queues the item (transient failure) until the attempts run out;
-    ``release`` gives it back without counting the attempt and pauses the job
-    with ``pause_reason`` (e.g. the disk is full).
+    ``retry`` re-queues the item (transient failure) with a growing back-off until
+    the attempts run out; ``release`` gives it back without counting the attempt,
+    either pausing the job with ``pause_reason`` (e.g. the disk is full) or, with
+    no reason (:meth:`defer`), for a short wait (e.g. one of our services restarts).
     """
 
     status: Status
@@ -53,3 +54,7 @@ class Outcome:
     @classmethod
     def release(cls, pause_reason: str) -> Outcome:
         return cls("release", error=pause_reason, pause_reason=pause_reason)
+
+    @classmethod
+    def defer(cls, error: str) -> Outcome:
+        return cls("release", error=error)

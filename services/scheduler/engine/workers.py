@@ -27,6 +27,8 @@ from services.scheduler.text import clean
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 1.0
 MAX_BATCH = 32
+DEFER_SECONDS = 2.0
+MAX_BACKOFF_SECONDS = 60.0
 TRANSIENT_GRPC = frozenset(
     {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 )
@@ -131,7 +133,11 @@ class StagePool:
                         batch,
                     )
                 if not claimed:
-                    return
+                    wait = await self._next_due()
+                    if wait is None:
+                        return
+                    await asyncio.sleep(wait)
+                    continue
                 rest, settled = await self._settle_cheap(state, claimed)
             except psycopg.OperationalError as exc:
                 log.warning("claim failed (database unavailable?): %s", exc)
@@ -141,6 +147,17 @@ class StagePool:
             batch = min(MAX_BATCH, 1 + 2 * settled) if self.precheck is not None else 1
             for lease in rest:
                 await self._process(state, lease)
+
+    async def _next_due(self) -> float | None:
+        """Seconds until a backed-off item of this stage is due (at most 1), or None when there is none
+        or the job no longer runs (paused, canceled): then the worker stops."""
+        async with self.ctx.pool.connection() as conn:
+            row = await (
+                await conn.execute(Q["stage_wait_state"], {"stage_id": self.stage_id, "job_id": self.job.id})
+            ).fetchone()
+        if row is None or row["job_status"] != "running" or row["next_due"] is None or self._stopping:
+            return None
+        return min(1.0, max(0.05, row["next_due"].total_seconds()))
 
     async def _settle_cheap(
         self, state: WorkerState, claimed: list[leases.Lease]
@@ -193,6 +210,9 @@ class StagePool:
             return await self.processor(self.ctx, self.job, lease, state)
         except grpc.aio.AioRpcError as exc:
             message = f"{exc.code().name}: {exc.details()}"
+            if exc.code() == grpc.StatusCode.UNAVAILABLE:
+                # One of our own services is down or restarting: not the item's fault.
+                return Outcome.defer(message)
             return Outcome.retry(message) if exc.code() in TRANSIENT_GRPC else Outcome.failed(message)
         except (asyncio.CancelledError, leases.LeaseLost, psycopg.OperationalError):
             raise
@@ -225,9 +245,13 @@ class StagePool:
             return
         async with self.ctx.pool.connection() as conn, conn.transaction():
             if outcome.status == "release":
-                if not await leases.release(conn, lease, outcome.error or "released"):
+                delay = 0.0 if outcome.pause_reason else DEFER_SECONDS
+                if not await leases.release(conn, lease, outcome.error or "released", delay):
                     raise leases.LeaseLost(f"item {lease.item_id} was no longer ours to release")
-                await self._pause_job(conn, outcome.pause_reason or "paused")
+                if outcome.pause_reason:
+                    await self._pause_job(conn, outcome.pause_reason)
+                else:
+                    log.warning("item %s deferred %.0fs: %s", lease.item_id, delay, outcome.error)
                 return
             location_id = await outcome.commit(conn) if outcome.commit is not None else None
             await leases.finish(
@@ -238,6 +262,7 @@ class StagePool:
                 error=outcome.error,
                 skip_reason=outcome.skip_reason,
                 file_location_id=location_id,
+                delay=min(MAX_BACKOFF_SECONDS, 2.0**lease.attempt),
             )
             if status == "failed":
                 await record(

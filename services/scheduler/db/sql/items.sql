@@ -14,6 +14,7 @@ WITH next AS (
       FROM job_items i
      WHERE i.job_stage_id = %(stage_id)s
        AND i.status IN ('queued', 'interrupted')
+       AND (i.not_before IS NULL OR i.not_before <= now())
        AND EXISTS (SELECT 1 FROM job_runs j WHERE j.id = i.job_id AND j.status = 'running')
      ORDER BY i.seq, i.id
      LIMIT %(batch)s
@@ -21,7 +22,7 @@ WITH next AS (
 )
 UPDATE job_items i
    SET status = 'running', lease_owner = %(owner)s, worker_key = %(worker)s,
-       lease_expires_at = now() + %(lease)s::interval, attempts = i.attempts + 1,
+       lease_expires_at = now() + %(lease)s::interval, attempts = i.attempts + 1, not_before = NULL,
        started_at = now(), finished_at = NULL, error = NULL, skip_reason = NULL, updated_at = now()
   FROM next
  WHERE i.id = next.id
@@ -29,18 +30,22 @@ RETURNING i.*;
 
 -- name: finish_item
 -- Compare-and-set on the lease: a worker whose lease was lost (expired, canceled) changes nothing.
+-- A retry ('queued') waits ``delay`` before it can be claimed again.
 UPDATE job_items
    SET status = %(status)s, result = %(result)s, error = %(error)s, skip_reason = %(skip_reason)s,
        file_location_id = coalesce(%(file_location_id)s, file_location_id),
-       lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+       not_before = CASE WHEN %(status)s = 'queued' THEN now() + %(delay)s::interval END,
+       lease_owner = NULL, lease_expires_at = NULL,
+       finished_at = CASE WHEN %(status)s = 'queued' THEN NULL ELSE now() END, updated_at = now()
  WHERE id = %(item_id)s AND status = 'running' AND lease_owner = %(owner)s AND attempts = %(attempt)s
 RETURNING id;
 
 -- name: release_item
--- Give a claimed item back to the queue (pause for low disk, shutdown); attempts are not counted.
+-- Give a claimed item back to the queue (pause for low disk, a service of ours unreachable,
+-- shutdown) without counting the attempt; it can be claimed again after ``delay``.
 UPDATE job_items
    SET status = 'queued', attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL,
-       worker_key = NULL, error = %(error)s, updated_at = now()
+       worker_key = NULL, error = %(error)s, not_before = now() + %(delay)s::interval, updated_at = now()
  WHERE id = %(item_id)s AND status = 'running' AND lease_owner = %(owner)s AND attempts = %(attempt)s
 RETURNING id;
 
@@ -126,3 +131,11 @@ UPDATE job_items i
        worker_key = NULL, updated_at = now()
   FROM unnest(%(item_ids)s::bigint[], %(attempts)s::int[]) AS u (id, attempt)
  WHERE i.id = u.id AND i.status = 'running' AND i.lease_owner = %(owner)s AND i.attempts = u.attempt;
+
+-- name: stage_wait_state
+-- Why a claim came back empty: is the job still running, and when is the next item due?
+SELECT j.status AS job_status,
+       (SELECT min(i.not_before) - now() FROM job_items i
+         WHERE i.job_stage_id = %(stage_id)s AND i.status IN ('queued', 'interrupted')
+           AND i.not_before > now()) AS next_due
+  FROM job_runs j WHERE j.id = %(job_id)s;

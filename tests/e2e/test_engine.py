@@ -1,0 +1,170 @@
+"""The job engine across real processes: lanes, pause, cancel, two scheduler replicas."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from tests.e2e.conftest import running_stack
+from tests.support import jobs
+from tests.support.processes import Process, free_port, wait_for
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.e2e
+SLOW_MEDIA = 100_000  # bytes/s per download: a song takes a few seconds
+
+
+@pytest.fixture(scope="module")
+def engine_stack() -> Iterator[Stack]:
+    """3 platforms × 3 playlists × 10 tracks, every song playable, all playlists synced."""
+    knobs = {
+        "CATALOGSYNC_SANDBOX_PLAYLISTS": "3",
+        "CATALOGSYNC_SANDBOX_TOPLISTS": "0",
+        "CATALOGSYNC_SANDBOX_TRACKS": "10",
+        "CATALOGSYNC_SANDBOX_MEDIA_SCALE": "300",
+        "CATALOGSYNC_SANDBOX_VIP": "0",
+    }
+    with running_stack(**knobs) as stack:
+        stub = stack.scheduler()
+        for job_type in ("collect_only", "sync_only"):
+            job = jobs.create(stub, job_type)
+            assert jobs.wait_status(stub, job.id, jobs.TERMINAL, 120).status == "completed"
+        yield stack
+
+
+@pytest.fixture
+def slow_media(engine_stack: Stack) -> Iterator[None]:
+    engine_stack.sandbox.set_faults(media_bps=SLOW_MEDIA)
+    yield
+    engine_stack.sandbox.clear_faults()
+
+
+def running_items(job: jobs.scheduler_pb2.Job) -> int:
+    return jobs.stage(job, "download").running
+
+
+def test_download_lane_serialises_general_lane_overlaps_and_cancel_stops_promptly(
+    engine_stack: Stack, slow_media: None
+) -> None:
+    stub = engine_stack.scheduler()
+    first, second, _ = jobs.playlist_ids(stub, "netease")
+    a = jobs.create(stub, "download_only", playlist_ids=[first], workers=2)
+    jobs.wait_until(stub, a.id, lambda j: j.status == "running" and running_items(j) > 0, 60, "downloading")
+    b = jobs.create(stub, "download_only", playlist_ids=[second], workers=2)
+    assert jobs.get(stub, b.id).queue_label == "queued #1"
+
+    collect = jobs.create(stub, "collect_only", sources=["qq"])
+    assert jobs.wait_status(stub, collect.id, jobs.TERMINAL, 60).status == "completed"
+    assert jobs.get(stub, a.id).status == "running", "the general lane ran beside the download job"
+    assert jobs.get(stub, b.id).status == "queued", "only one download-class job runs at a time"
+
+    asked = time.monotonic()
+    jobs.command(stub, a.id, "cancel")
+    canceled = jobs.wait_status(stub, a.id, {"canceled"}, 10)
+    assert time.monotonic() - asked < 3
+    assert running_items(canceled) == 0
+    started = jobs.wait_until(stub, b.id, lambda j: j.status == "running", 30, "running")
+    assert started.started_at.ToDatetime() >= canceled.finished_at.ToDatetime()
+
+    with engine_stack.db() as db:
+        items = db.execute("SELECT ref_id, status FROM job_items WHERE job_id = %s", (a.id,)).fetchall()
+        assert {i["status"] for i in items} <= {"succeeded", "canceled"}
+        assert any(i["status"] == "canceled" for i in items)
+        for item in items:
+            assets = db.execute(
+                "SELECT count(*) AS n FROM file_assets WHERE song_id = %s", (item["ref_id"],)
+            ).fetchone()
+            assert (assets["n"] > 0) == (item["status"] == "succeeded"), (
+                "nothing is registered for a canceled item"
+            )
+    wait_for(lambda: not list(engine_stack.library_root.rglob("*.part")), 10, "partial files to be removed")
+    jobs.command(stub, b.id, "cancel")
+    jobs.wait_status(stub, b.id, {"canceled"}, 10)
+
+
+def test_pause_takes_effect_within_a_second_and_resume_finishes(
+    engine_stack: Stack, slow_media: None
+) -> None:
+    stub = engine_stack.scheduler()
+    playlist = jobs.playlist_ids(stub, "netease")[2]
+    job = jobs.create(stub, "download_only", playlist_ids=[playlist], workers=3)
+    jobs.wait_until(stub, job.id, lambda j: running_items(j) >= 2, 60, "two downloads in flight")
+
+    with engine_stack.db() as db:
+        sent = db.execute("SELECT now() AS t").fetchone()["t"]
+    asked = time.monotonic()
+    jobs.command(stub, job.id, "pause")
+    state = jobs.wait_status(stub, job.id, {"pause_requested", "paused"}, 1.0)
+    assert time.monotonic() - asked < 1.0
+    assert not state.can_pause and state.can_resume
+    paused = jobs.wait_status(stub, job.id, {"paused"}, 60)
+    assert running_items(paused) == 0
+    with engine_stack.db() as db:
+        late = db.execute(
+            "SELECT count(*) AS n FROM job_items WHERE job_id = %s AND started_at > %s",
+            (job.id, sent + timedelta(seconds=1)),
+        ).fetchone()
+        waiting = db.execute(
+            "SELECT count(*) AS n FROM job_items WHERE job_id = %s AND status = 'queued'", (job.id,)
+        ).fetchone()
+    assert late["n"] == 0, "nothing starts after the pause took effect"
+    assert waiting["n"] > 0
+
+    engine_stack.sandbox.clear_faults()
+    jobs.command(stub, job.id, "resume")
+    done = jobs.wait_status(stub, job.id, jobs.TERMINAL, 120)
+    assert done.status == "completed"
+    assert jobs.stage(done, "download").succeeded + jobs.stage(done, "download").skipped == 10
+
+    with pytest.raises(Exception, match="only a paused job can be resumed"):
+        jobs.command(stub, job.id, "resume")
+
+
+def test_two_schedulers_share_a_job_and_process_each_item_once(engine_stack: Stack) -> None:
+    stub = engine_stack.scheduler()
+    port = free_port()
+    env = {
+        **engine_stack.env,
+        "DATABASE_URL": engine_stack.database_url,
+        "CATALOGSYNC_SCHEDULER_PORT": str(port),
+        "CATALOGSYNC_SCHEDULER_METRICS_PORT": str(free_port()),
+        "CATALOGSYNC_SCHEDULER_INSTANCE_ID": "second-scheduler",
+        "CATALOGSYNC_LIBRARY_ROOT": str(engine_stack.library_root),
+        "CATALOGSYNC_UPSTREAM_OVERRIDES": engine_stack.sandbox.overrides,
+    }
+    second = Process("second-scheduler", ["-m", "services.scheduler"], engine_stack.data_dir / "logs", env)
+    try:
+        wait_for(lambda: "listening on" in second.output(), 60, "the second scheduler", second.proc)
+        engine_stack.sandbox.set_faults(media_bps=300_000)
+        before = sum(engine_stack.sandbox.requests()["media_downloads"].values())
+        playlists = jobs.playlist_ids(stub, "kuwo")
+        job = jobs.create(stub, "download_only", playlist_ids=playlists, workers=3)
+        done = jobs.wait_status(stub, job.id, jobs.TERMINAL, 180)
+        assert done.status == "completed"
+        with engine_stack.db() as db:
+            items = db.execute(
+                "SELECT status, attempts, result FROM job_items WHERE job_id = %s", (job.id,)
+            ).fetchall()
+            songs = db.execute(
+                "SELECT count(DISTINCT song_id) AS n FROM playlist_songs WHERE playlist_id = ANY(%s)",
+                (playlists,),
+            ).fetchone()
+            owners = db.execute(
+                "SELECT owner, sum(processed_count) AS processed FROM job_workers WHERE job_id = %s GROUP BY owner",
+                (job.id,),
+            ).fetchall()
+        assert len(items) == songs["n"] and all(i["attempts"] == 1 for i in items), (
+            "no item was processed twice"
+        )
+        processed = {o["owner"]: o["processed"] for o in owners}
+        assert len(processed) == 2 and all(n > 0 for n in processed.values()), processed
+        assert "second-scheduler" in processed
+        downloaded = sum(1 for i in items if i["status"] == "succeeded" and i["result"].get("new_file"))
+        after = sum(engine_stack.sandbox.requests()["media_downloads"].values())
+        assert after - before == downloaded, "every file was fetched exactly once"
+    finally:
+        engine_stack.sandbox.clear_faults()
+        second.stop()
