@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
+import grpc
 import pytest
 
 from tests.e2e.conftest import running_stack
@@ -15,12 +20,14 @@ from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
 SLOW_MEDIA = 100_000  # bytes/s per download: a song takes a few seconds
+EXPORT_MARKER = Path(tempfile.gettempdir()) / f"catalogsync-export-{os.getpid()}.log"
 
 
 @pytest.fixture(scope="module")
 def engine_stack() -> Iterator[Stack]:
     """3 platforms × 3 playlists × 10 tracks, every song playable, all playlists synced."""
     knobs = {
+        "CATALOG_EXPORT_COMMAND": f"echo exported job $CATALOGSYNC_JOB_ID >> {EXPORT_MARKER}",
         "CATALOGSYNC_SANDBOX_PLAYLISTS": "3",
         "CATALOGSYNC_SANDBOX_TOPLISTS": "0",
         "CATALOGSYNC_SANDBOX_TRACKS": "10",
@@ -119,8 +126,18 @@ def test_pause_takes_effect_within_a_second_and_resume_finishes(
     assert done.status == "completed"
     assert jobs.stage(done, "download").succeeded + jobs.stage(done, "download").skipped == 10
 
-    with pytest.raises(Exception, match="only a paused job can be resumed"):
+    with pytest.raises(grpc.RpcError, match="only a paused job can be resumed"):
         jobs.command(stub, job.id, "resume")
+    with engine_stack.db() as db:
+        exports = [
+            row["event_type"]
+            for row in db.execute(
+                "SELECT event_type FROM job_events WHERE job_id = %s AND event_type LIKE 'catalog_export_%%' ORDER BY id",
+                (job.id,),
+            ).fetchall()
+        ]
+    assert exports == ["catalog_export_started", "catalog_export_succeeded"], "the export command runs once"
+    assert f"exported job {job.id}" in EXPORT_MARKER.read_text().splitlines()
 
 
 def test_two_schedulers_share_a_job_and_process_each_item_once(engine_stack: Stack) -> None:
@@ -142,7 +159,11 @@ def test_two_schedulers_share_a_job_and_process_each_item_once(engine_stack: Sta
         before = sum(engine_stack.sandbox.requests()["media_downloads"].values())
         playlists = jobs.playlist_ids(stub, "kuwo")
         job = jobs.create(stub, "download_only", playlist_ids=playlists, workers=3)
+        seen: list[jobs.scheduler_pb2.Job] = []
+        watcher = threading.Thread(target=_watch, args=(Stack.stub_at(port), job.id, seen), daemon=True)
+        watcher.start()
         done = jobs.wait_status(stub, job.id, jobs.TERMINAL, 180)
+        watcher.join(30)
         assert done.status == "completed"
         with engine_stack.db() as db:
             items = db.execute(
@@ -165,6 +186,75 @@ def test_two_schedulers_share_a_job_and_process_each_item_once(engine_stack: Sta
         downloaded = sum(1 for i in items if i["status"] == "succeeded" and i["result"].get("new_file"))
         after = sum(engine_stack.sandbox.requests()["media_downloads"].values())
         assert after - before == downloaded, "every file was fetched exactly once"
+        # WatchJobs on the second replica saw the whole job, workers and speed included (LISTEN/NOTIFY).
+        assert seen and seen[-1].status == "completed"
+        assert {w.owner for update in seen for w in update.workers} >= {"second-scheduler"}
+        assert any(update.bytes_per_second > 0 for update in seen)
     finally:
         engine_stack.sandbox.clear_faults()
         second.stop()
+
+
+def test_failed_items_are_retried_and_force_retry_redoes_a_finished_one(engine_stack: Stack) -> None:
+    stub = engine_stack.scheduler()
+    playlist = jobs.playlist_ids(stub, "qq")[1]
+    engine_stack.sandbox.set_faults({"host": "*", "path_prefix": "/", "status": 500})
+    try:
+        job = jobs.create(stub, "download_only", playlist_ids=[playlist], workers=5)
+        done = jobs.wait_status(stub, job.id, jobs.TERMINAL, 180)
+    finally:
+        engine_stack.sandbox.clear_faults()
+    assert done.status == "completed_with_errors"
+    failed = jobs.stage(done, "download").failed
+    assert failed > 0
+    with engine_stack.db() as db:
+        item = db.execute(
+            "SELECT id, error FROM job_items WHERE job_id = %s AND status = 'failed' ORDER BY id LIMIT 1",
+            (job.id,),
+        ).fetchone()
+        events = db.execute(
+            "SELECT count(*) AS n FROM job_events WHERE job_id = %s AND event_type = 'item_failed'", (job.id,)
+        ).fetchone()
+    assert "unavailable" in item["error"] and "HTTP 500" in item["error"]
+    assert events["n"] == failed
+
+    jobs.command(stub, job.id, "retry_item", item_id=item["id"])
+    again = jobs.wait_until(
+        stub,
+        job.id,
+        lambda j: j.status in jobs.TERMINAL and jobs.stage(j, "download").failed == failed - 1,
+        120,
+        "the retried item done",
+    )
+    assert again.status == "completed_with_errors"
+    with engine_stack.db() as db:
+        retried = db.execute(
+            "SELECT status, attempts, result FROM job_items WHERE id = %s", (item["id"],)
+        ).fetchone()
+    assert retried["status"] == "succeeded" and retried["result"]["new_file"] is True
+    with pytest.raises(grpc.RpcError, match="retry_item applies to failed, canceled, interrupted items"):
+        jobs.command(stub, job.id, "retry_item", item_id=item["id"])
+
+    jobs.command(stub, job.id, "force_retry_item", item_id=item["id"])
+    jobs.wait_until(
+        stub,
+        job.id,
+        lambda j: j.status in jobs.TERMINAL and j.finished_at.ToDatetime() > again.finished_at.ToDatetime(),
+        120,
+        "finished again",
+    )
+    with engine_stack.db() as db:
+        forced = db.execute("SELECT status, result FROM job_items WHERE id = %s", (item["id"],)).fetchone()
+        files = db.execute(
+            "SELECT count(*) AS n FROM file_assets a JOIN job_items i ON i.ref_id = a.song_id WHERE i.id = %s",
+            (item["id"],),
+        ).fetchone()
+    assert forced["status"] == "succeeded" and forced["result"]["new_file"] is False
+    assert files["n"] == 1, "a forced re-download of the same file registers nothing new"
+
+
+def _watch(stub: jobs.Stub, job_id: int, seen: list[jobs.scheduler_pb2.Job]) -> None:
+    for update in stub.WatchJobs(jobs.scheduler_pb2.WatchJobsRequest(job_id=job_id), timeout=240):
+        seen.append(update.job)
+        if update.job.status in jobs.TERMINAL:
+            return

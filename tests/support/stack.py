@@ -87,9 +87,11 @@ class Stack:
         return psycopg.connect(self.database_url, row_factory=dict_row, autocommit=True)
 
     def scheduler(self) -> scheduler_pb2_grpc.SchedulerServiceStub:
-        return scheduler_pb2_grpc.SchedulerServiceStub(
-            grpc.insecure_channel(f"127.0.0.1:{self.ports['scheduler']}")
-        )
+        return self.stub_at(self.ports["scheduler"])
+
+    @staticmethod
+    def stub_at(port: int) -> scheduler_pb2_grpc.SchedulerServiceStub:
+        return scheduler_pb2_grpc.SchedulerServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
 
     def bucket(self) -> tuple[Minio, str]:
         endpoint = self.state["s3_endpoint"].removeprefix("http://")
