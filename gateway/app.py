@@ -77,6 +77,11 @@ def create_app(settings: Settings) -> FastAPI:
             {"error": exc.details(), "code": exc.code().name}, status_code=GRPC_TO_HTTP.get(exc.code(), 502)
         )
 
+    @app.get("/livez")
+    async def livez() -> JSONResponse:
+        """The gateway process answers (liveness); /healthz also needs the scheduler (readiness)."""
+        return JSONResponse({"gateway": "ok"})
+
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         try:

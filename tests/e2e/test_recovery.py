@@ -110,8 +110,17 @@ def test_kill_9_of_the_scheduler_and_a_downloader_mid_job(big_stack: Stack) -> N
             "SELECT count(*) AS n FROM job_events WHERE job_id = %s AND event_type = 'items_interrupted'",
             (job.id,),
         ).fetchone()
+        exported = db.execute(
+            "SELECT data->>'folder' AS folder FROM job_events WHERE job_id = %s AND event_type = 'playlist_exported'",
+            (job.id,),
+        ).fetchall()
     assert interrupted["n"] >= 1, "the killed scheduler's items went back to the queue"
     assert_library_matches(big_stack, playlists, 200)
+    assert len(exported) == 2, "both playlists got their export folder, across the restarts"
+    for row in exported:
+        m3u8 = big_stack.library_root / row["folder"] / "playlist.m3u8"
+        entries = [line for line in m3u8.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+        assert len(entries) == 100 and all((m3u8.parent / entry).is_file() for entry in entries)
 
 
 def test_postgresql_restart_mid_job(big_stack: Stack) -> None:

@@ -107,6 +107,9 @@ class Stack:
     def library_root(self) -> Path:
         return Path(self.state["library_root"])
 
+    def metrics_port(self, service: str) -> int:
+        return int(self.env[f"CATALOGSYNC_{service.upper()}_METRICS_PORT"])
+
     @property
     def console_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"

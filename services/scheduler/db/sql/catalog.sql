@@ -24,9 +24,6 @@ INSERT INTO pool_playlists (pool_id, playlist_id, rank)
 SELECT %(pool_id)s, playlist_id, rank FROM unnest(%(playlist_ids)s::bigint[], %(ranks)s::int[]) AS l (playlist_id, rank)
 ON CONFLICT (pool_id, playlist_id) DO UPDATE SET rank = excluded.rank, last_seen_at = now();
 
--- name: get_playlist
-SELECT * FROM playlists WHERE id = %(playlist_id)s;
-
 -- name: playlists_by_ids
 SELECT * FROM playlists WHERE id = ANY(%(playlist_ids)s::bigint[]);
 

@@ -10,5 +10,3 @@ SELECT * FROM job_commands WHERE status = 'pending' ORDER BY id LIMIT 50 FOR UPD
 -- name: close_command
 UPDATE job_commands SET status = %(status)s, error = %(error)s, applied_at = now() WHERE id = %(command_id)s;
 
--- name: get_command
-SELECT * FROM job_commands WHERE id = %(command_id)s;

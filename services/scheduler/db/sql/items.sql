@@ -110,10 +110,6 @@ SELECT i.*, s.stage FROM job_items i JOIN job_stages s ON s.id = i.job_stage_id
  ORDER BY i.id
  LIMIT %(limit)s;
 
--- name: job_item_results
-SELECT i.status, i.result, i.ref_id, i.kind FROM job_items i
- WHERE i.job_stage_id = %(stage_id)s AND i.status = 'succeeded';
-
 -- name: finish_items
 -- Record many cheap outcomes at once (compare-and-set per item); returns the ids recorded.
 UPDATE job_items i

@@ -18,9 +18,6 @@ SELECT %(job_id)s, playlist_id, position
  WHERE EXISTS (SELECT 1 FROM playlists WHERE id = p.playlist_id)
 ON CONFLICT DO NOTHING;
 
--- name: next_job_playlist_position
-SELECT coalesce(max(position) + 1, 0) AS position FROM job_playlists WHERE job_id = %(job_id)s;
-
 -- name: get_job
 SELECT * FROM job_runs WHERE id = %(job_id)s;
 

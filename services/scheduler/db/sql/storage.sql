@@ -39,10 +39,6 @@ SELECT l.locator FROM file_assets a
  WHERE a.song_id = %(song_id)s AND l.backend_id = %(backend_id)s
  ORDER BY l.id DESC LIMIT 1;
 
--- name: mark_location_missing
-UPDATE file_locations SET status = 'missing', updated_at = now() WHERE id = %(location_id)s
-RETURNING file_asset_id, backend_id;
-
 -- name: upsert_file_asset
 INSERT INTO file_assets (song_id, source_platform, source_remote_id, quality_label, ext, bitrate_kbps,
                          file_size_bytes, checksum_sha256, media_bytes, media_sha256, metadata)
