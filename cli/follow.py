@@ -50,7 +50,11 @@ def follow(stub: scheduler_pb2_grpc.SchedulerServiceStub, job_id: int, console: 
                         if stage not in tasks:
                             tasks[stage] = progress.add_task(stage, total=total or None, speed="")
                         progress.update(tasks[stage], completed=done, total=total or None, speed=speed)
-                    line = f"job {job_id} {job.queue_label}: {stage} {done}/{total} {speed}".rstrip()
+                    line = (
+                        f"job {job_id} {job.queue_label}: {stage} {done}/{total} {speed}".rstrip()
+                        if stage
+                        else f"job {job_id} {job.queue_label}"
+                    )
                     if not interactive and line != last_line:
                         console.print(line, highlight=False)
                         last_line = line

@@ -80,8 +80,10 @@ class StackConfig:
             metrics_ports=metrics,
             gateway_port=env.int("CATALOGSYNC_GATEWAY_PORT", GATEWAY_DEFAULT_PORT, minimum=1),
             sandbox_port=env.int("CATALOGSYNC_SANDBOX_PORT", 18090, minimum=1),
-            pg_port=env.int("CATALOGSYNC_EMBEDDED_PG_PORT", 55432, minimum=1),
-            s3_port=env.int("CATALOGSYNC_EMBEDDED_S3_PORT", 59000, minimum=1),
+            # Below the kernel's ephemeral range (32768-60999), so a client connection's
+            # lingering TIME_WAIT can never hold the port when the server restarts.
+            pg_port=env.int("CATALOGSYNC_EMBEDDED_PG_PORT", 15432, minimum=1),
+            s3_port=env.int("CATALOGSYNC_EMBEDDED_S3_PORT", 19000, minimum=1),
             database_url=env.str("DATABASE_URL", ""),
             s3_endpoint=env.str("CATALOGSYNC_S3_ENDPOINT", ""),
             platforms=env.choice("CATALOGSYNC_PLATFORMS", ("auto", "sandbox", "live"), "auto"),
@@ -223,10 +225,9 @@ def process_specs(config: StackConfig, sandbox: bool) -> list[ProcessSpec]:
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
+    """Something already accepts connections on the port (connections lingering in TIME_WAIT do not count)."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
             return True
-    return False
+    except OSError:
+        return False
