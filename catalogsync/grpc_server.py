@@ -217,3 +217,18 @@ def service_main(name: str, load_settings: Callable[[], Any], run: Callable[[Any
     setup_logging(name, settings.server.log_level)
     asyncio.run(run(settings))
     return 0
+
+
+def platform_service(
+    name: str, registration: Callable[[Any, Any], Registration]
+) -> Callable[[Any], Awaitable[None]]:
+    """``run`` for a service that talks to the platforms: one shared HTTP client, closed on stop."""
+    from catalogsync.http_client import make_client
+
+    async def run(settings: Any) -> None:
+        client = make_client(settings.overrides, timeout=settings.http_timeout_s)
+        service = GrpcService(name, settings.server, [registration(client, settings)])
+        await service.start()
+        await service.run_until_signal(on_stop=client.aclose)
+
+    return run

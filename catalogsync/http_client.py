@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 from prometheus_client import Counter
 
+from catalogsync.settings import EnvReader
+
 log = logging.getLogger(__name__)
 
 USER_AGENT = (
@@ -74,6 +76,15 @@ class UpstreamOverrides:
 
     def __bool__(self) -> bool:
         return bool(self.rules)
+
+
+def overrides_from_env(env: EnvReader) -> UpstreamOverrides:
+    """``CATALOGSYNC_UPSTREAM_OVERRIDES``; a malformed value is reported by ``env.check()``."""
+    try:
+        return UpstreamOverrides.parse(env.str("CATALOGSYNC_UPSTREAM_OVERRIDES", ""))
+    except ValueError as exc:
+        env.problem(str(exc))
+        return UpstreamOverrides()
 
 
 class OverrideTransport(httpx.AsyncBaseTransport):

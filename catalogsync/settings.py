@@ -94,6 +94,10 @@ class EnvReader:
             self._problems.append(f"{name}={value!r} must be one of {', '.join(choices)}")
         return value
 
+    def problem(self, message: str) -> None:
+        """Record a problem found while interpreting a value (reported by :meth:`check`)."""
+        self._problems.append(message)
+
     def check(self) -> None:
         """Raise :class:`SettingsError` listing every problem seen so far."""
         if self._problems:
@@ -113,6 +117,12 @@ class ServerSettings:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @classmethod
+    def for_service(cls, env: EnvReader, service: str) -> ServerSettings:
+        """The settings of ``service`` with its default ports (DEFAULT_PORTS)."""
+        port, metrics_port = DEFAULT_PORTS[service]
+        return cls.read(env, service, port, metrics_port)
 
     @classmethod
     def read(

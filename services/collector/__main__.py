@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from catalogsync.grpc_server import GrpcService, service_main
-from catalogsync.http_client import make_client
+from catalogsync.grpc_server import platform_service, service_main
 from services.collector.config import Settings
 from services.collector.server import registration
 
-
-async def run(settings: Settings) -> None:
-    client = make_client(settings.overrides, timeout=settings.http_timeout_s)
-    service = GrpcService("collector", settings.server, [registration(client, settings)])
-    await service.start()
-    await service.run_until_signal(on_stop=client.aclose)
-
-
 if __name__ == "__main__":
-    sys.exit(service_main("collector", Settings.from_env, run))
+    sys.exit(service_main("collector", Settings.from_env, platform_service("collector", registration)))

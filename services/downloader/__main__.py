@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from catalogsync.grpc_server import GrpcService, service_main
-from catalogsync.http_client import make_client
+from catalogsync.grpc_server import platform_service, service_main
 from services.downloader.config import Settings
 from services.downloader.server import registration
 
-
-async def run(settings: Settings) -> None:
-    client = make_client(settings.overrides, timeout=settings.http_timeout_s)
-    service = GrpcService("downloader", settings.server, [registration(client, settings)])
-    await service.start()
-    await service.run_until_signal(on_stop=client.aclose)
-
-
 if __name__ == "__main__":
-    sys.exit(service_main("downloader", Settings.from_env, run))
+    sys.exit(service_main("downloader", Settings.from_env, platform_service("downloader", registration)))

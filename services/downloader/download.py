@@ -15,12 +15,13 @@ from pathlib import Path, PurePosixPath
 
 import httpx
 
+from catalogsync.hashing import sha256_file
 from catalogsync.v1 import common_pb2, downloader_pb2
 from services.downloader import layout, space
 from services.downloader.cover import fetch_cover
 from services.downloader.failures import Refused
 from services.downloader.fetch import MediaFetch
-from services.downloader.files import part_path, place, remove_quietly, sha256_file
+from services.downloader.files import part_path, place, remove_quietly
 from services.downloader.lyrics import write_lyrics
 from services.downloader.tags import TAGGABLE, TagValues, try_write_tags
 

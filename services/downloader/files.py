@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -14,17 +13,6 @@ HASH_CHUNK = 1024 * 1024
 def part_path(target: Path) -> Path:
     """A unique hidden ``.<name>.<random>.part`` next to ``target``."""
     return target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
-
-
-def sha256_file(path: Path) -> tuple[int, str]:
-    """(size, sha256 hex) read in chunks."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
 
 
 def fsync_file(path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from catalogsync.http_client import UpstreamOverrides
-from catalogsync.settings import DEFAULT_PORTS, EnvReader, ServerSettings, SettingsError
+from catalogsync.http_client import UpstreamOverrides, overrides_from_env
+from catalogsync.settings import EnvReader, ServerSettings, SettingsError
 from services.resolver.sources import SOURCES
 
 
@@ -22,12 +22,8 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = EnvReader(environ)
-        port, metrics = DEFAULT_PORTS["resolver"]
-        server = ServerSettings.read(env, "resolver", port, metrics)
-        try:
-            overrides = UpstreamOverrides.parse(env.str("CATALOGSYNC_UPSTREAM_OVERRIDES", ""))
-        except ValueError as exc:
-            raise SettingsError(str(exc)) from exc
+        server = ServerSettings.for_service(env, "resolver")
+        overrides = overrides_from_env(env)
         sources = env.list("CATALOGSYNC_DOWNLOAD_SOURCES", SOURCES)
         unknown = [s for s in sources if s not in SOURCES]
         if unknown:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from catalogsync.settings import DEFAULT_PORTS, EnvReader, ServerSettings, SettingsError, service_address
+from catalogsync.settings import EnvReader, ServerSettings, SettingsError, service_address
 
 DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
 DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
@@ -57,8 +57,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = EnvReader(environ)
-        port, metrics = DEFAULT_PORTS["scheduler"]
-        server = ServerSettings.read(env, "scheduler", port, metrics)
+        server = ServerSettings.for_service(env, "scheduler")
         root = env.str("CATALOGSYNC_LIBRARY_ROOT", "")
         sources = env.list("CATALOGSYNC_DOWNLOAD_SOURCES", DOWNLOAD_SOURCES)
         unknown = [s for s in sources if s not in DOWNLOAD_SOURCES]

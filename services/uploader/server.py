@@ -15,6 +15,7 @@ from minio.helpers import check_bucket_name
 from prometheus_client import Counter, Gauge
 
 from catalogsync.grpc_server import Registration
+from catalogsync.hashing import sha256_file
 from catalogsync.v1 import common_pb2, uploader_pb2, uploader_pb2_grpc
 from services.uploader.backends import BackendError, Clients
 from services.uploader.config import Settings
@@ -23,7 +24,6 @@ from services.uploader.transfer import (
     ensure_bucket,
     same_object,
     send,
-    sha256_file,
     stat_or_none,
 )
 

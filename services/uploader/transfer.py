@@ -8,7 +8,6 @@ caller goes away (minio then aborts the multipart upload).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import mimetypes
 import threading
 import time
@@ -62,16 +61,6 @@ class CountingReader:
         self.count += len(data)
         BYTES_SENT.inc(len(data))
         return data
-
-
-def sha256_file(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
 
 
 def content_type_for(path: Path, given: str) -> str:

@@ -35,10 +35,7 @@ def engine_stack() -> Iterator[Stack]:
         "CATALOGSYNC_SANDBOX_VIP": "0",
     }
     with running_stack(**knobs) as stack:
-        stub = stack.scheduler()
-        for job_type in ("collect_only", "sync_only"):
-            job = jobs.create(stub, job_type)
-            assert jobs.wait_status(stub, job.id, jobs.TERMINAL, 120).status == "completed"
+        jobs.collect_and_sync(stack.scheduler())
         yield stack
 
 

@@ -67,3 +67,10 @@ def settled(job: scheduler_pb2.Job, name: str) -> int:
 def playlist_ids(stub: Stub, platform: str) -> list[int]:
     reply = stub.ListPlaylists(scheduler_pb2.ListPlaylistsRequest(platform=platform, limit=100), timeout=30)
     return [p.id for p in reply.playlists]
+
+
+def collect_and_sync(stub: Stub, timeout: float = 180) -> None:
+    """Fill an empty catalog: collect every platform, then sync every playlist."""
+    for job_type in ("collect_only", "sync_only"):
+        job = create(stub, job_type)
+        assert wait_status(stub, job.id, TERMINAL, timeout).status == "completed"
