@@ -328,8 +328,8 @@ def set_library_root(path: Path) -> None:
 @app.command("register-object-backend")
 def register_object_backend(
     backend: Annotated[str, typer.Option(help="backend name")],
-    bucket: str,
-    endpoint: str,
+    bucket: Annotated[str, typer.Option(help="bucket (created when missing)")],
+    endpoint: Annotated[str, typer.Option(help="e.g. https://s3.example.com")],
     credential_env_prefix: Annotated[
         str, typer.Option(help="reads <PREFIX>_ACCESS_KEY_ID etc. from the env")
     ],
