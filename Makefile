@@ -18,7 +18,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -e '.[dev,local]'
 	@touch $@
 
 $(STUBS): $(STAMP) $(PROTOS) catalogsync/codegen.py

