@@ -25,6 +25,7 @@ from services.downloader.config import Settings
 from services.downloader.server import registration
 from services.resolver import sources
 from tests.support.sandbox import Sandbox
+from tests.support.transfers import Outcome, collect
 
 pytestmark = pytest.mark.anyio
 
@@ -122,27 +123,10 @@ async def stub(sandbox: Sandbox) -> AsyncIterator[downloader_pb2_grpc.Downloader
     await service.stop(on_stop=client.aclose)
 
 
-@dataclass
-class Outcome:
-    progress: list[common_pb2.TransferProgress]
-    result: downloader_pb2.DownloadResult | None
-    failure: common_pb2.Failure | None
-
-
 async def _download(
     stub: downloader_pb2_grpc.DownloaderServiceStub, request: downloader_pb2.DownloadRequest
 ) -> Outcome:
-    outcome = Outcome([], None, None)
-    async for event in stub.Download(request):
-        kind = event.WhichOneof("event")
-        if kind == "progress":
-            outcome.progress.append(event.progress)
-        elif kind == "result":
-            outcome.result = event.result
-        else:
-            outcome.failure = event.failure
-    assert (outcome.result is None) != (outcome.failure is None)
-    return outcome
+    return await collect(stub.Download(request))
 
 
 def _request(item: Found, root: Path, **changes: Any) -> downloader_pb2.DownloadRequest:

@@ -7,7 +7,6 @@ import hashlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -23,6 +22,7 @@ from services.uploader.backends import Clients
 from services.uploader.config import Settings
 from services.uploader.server import registration
 from tests.support.processes import free_port
+from tests.support.transfers import Outcome, collect
 
 pytestmark = pytest.mark.anyio
 
@@ -88,27 +88,10 @@ def _mp3(path: Path, approx_bytes: int) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass
-class Outcome:
-    progress: list[common_pb2.TransferProgress]
-    result: uploader_pb2.UploadResult | None
-    failure: common_pb2.Failure | None
-
-
 async def _upload(
     stub: uploader_pb2_grpc.UploaderServiceStub, request: uploader_pb2.UploadRequest
 ) -> Outcome:
-    outcome = Outcome([], None, None)
-    async for event in stub.Upload(request):
-        kind = event.WhichOneof("event")
-        if kind == "progress":
-            outcome.progress.append(event.progress)
-        elif kind == "result":
-            outcome.result = event.result
-        else:
-            outcome.failure = event.failure
-    assert (outcome.result is None) != (outcome.failure is None)
-    return outcome
+    return await collect(stub.Upload(request))
 
 
 def _stored_sha256(s3: Minio, bucket: str, key: str) -> str:
