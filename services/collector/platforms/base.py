@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
@@ -58,3 +59,13 @@ class DiscoveryPlatform(Protocol):
 
 class PlatformFactory(Protocol):
     def __call__(self, client: httpx.AsyncClient) -> DiscoveryPlatform: ...
+
+
+def split_on_domain(url: str, domain: str) -> SplitResult | None:
+    """The parts of ``url`` when its host is ``domain`` or a subdomain of it, else None."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    return parts if host == domain or host.endswith("." + domain) else None

@@ -15,14 +15,14 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import httpx
 
 from catalogsync.http_client import UpstreamError, request_json
 from catalogsync.platforms.kuwo_secret import KuwoWebSession
 from catalogsync.v1 import collector_pb2, common_pb2
-from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef
+from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef, split_on_domain
 
 log = logging.getLogger(__name__)
 
@@ -273,12 +273,8 @@ async def collect_pages(
 
 def parse_url(url: str) -> PlaylistRef | None:
     """The playlist or toplist a Kuwo URL points at (kuwo.md §8), or None."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower()
-    if host != "kuwo.cn" and not host.endswith(".kuwo.cn"):
+    parts = split_on_domain(url, "kuwo.cn")
+    if parts is None:
         return None
     # Bodian (波点) collections live in another app with their own ids and API
     # (bd-api.kuwo.cn); their playlistId is not a Kuwo playlist id.

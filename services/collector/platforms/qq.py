@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import httpx
 
 from catalogsync.http_client import request_json
 from catalogsync.platforms.qq import MUSICU_URL, PLATFORM, SITE_HEADERS, musicu
 from catalogsync.v1 import collector_pb2, common_pb2
-from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef
+from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef, split_on_domain
 from services.collector.platforms.qq_parse import (
     parse_playlist_detail,
     parse_square,
@@ -160,12 +160,8 @@ _QUERY_PAGES = {
 
 def parse_url(url: str) -> PlaylistRef | None:
     """The playlist or toplist a y.qq.com / i.y.qq.com URL points at (short links are followed first)."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower()
-    if host != "qq.com" and not host.endswith(".qq.com"):
+    parts = split_on_domain(url, "qq.com")
+    if parts is None:
         return None
     path = parts.path.rstrip("/") or "/"
     match = _PATH_ID.match(path)
