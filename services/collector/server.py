@@ -31,7 +31,7 @@ class CollectorServicer(collector_pb2_grpc.CollectorServiceServicer):
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"unknown platform {name!r}; expected one of {', '.join(platforms.PLATFORMS)}",
             )
-        return platforms.create(name, self._client)
+        return platforms.create(name, self._client, self._settings.accounts.get(name))
 
     async def ListDiscovery(
         self, request: collector_pb2.ListDiscoveryRequest, context: grpc.aio.ServicerContext

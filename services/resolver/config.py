@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from catalogsync.accounts import Account, AccountError, load_accounts
 from catalogsync.http_client import UpstreamOverrides, overrides_from_env
 from catalogsync.settings import EnvReader, ServerSettings, SettingsError
 from services.resolver.sources import SOURCES
@@ -18,12 +19,18 @@ class Settings:
     source_timeout_s: float  # per source search before it is reported as failed
     default_sources: tuple[str, ...]
     search_limit: int  # results asked from each source
+    # The user's own platform logins (CATALOGSYNC_<PLATFORM>_COOKIE[_FILE]); hidden from repr.
+    accounts: dict[str, Account] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = EnvReader(environ)
         server = ServerSettings.for_service(env, "resolver")
         overrides = overrides_from_env(env)
+        try:
+            accounts = load_accounts(environ)
+        except AccountError as exc:
+            raise SettingsError(str(exc)) from None
         sources = env.list("CATALOGSYNC_DOWNLOAD_SOURCES", SOURCES)
         unknown = [s for s in sources if s not in SOURCES]
         if unknown:
@@ -35,6 +42,7 @@ class Settings:
             source_timeout_s=env.float("CATALOGSYNC_RESOLVER_SOURCE_TIMEOUT_SECONDS", 15.0, minimum=1),
             default_sources=sources,
             search_limit=env.int("CATALOGSYNC_RESOLVER_SEARCH_LIMIT", 10, minimum=1),
+            accounts=accounts,
         )
         env.check()
         return settings

@@ -69,7 +69,8 @@ class ResolverServicer(resolver_pb2_grpc.ResolverServiceServicer):
     def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
         self._settings = settings
         self._sources: dict[str, DownloadSource] = {
-            name: source_registry.create(name, client) for name in source_registry.SOURCES
+            name: source_registry.create(name, client, settings.accounts.get(name))
+            for name in source_registry.SOURCES
         }
 
     async def _search(self, name: str, keyword: str) -> tuple[list[SourceTrack], str]:

@@ -7,17 +7,19 @@ from collections.abc import Callable
 
 import httpx
 
+from catalogsync.accounts import Account
 from services.collector.platforms.base import DiscoveryPlatform, PlaylistRef
 
 PLATFORMS = ("netease", "qq", "kuwo")
 
 
-def create(name: str, client: httpx.AsyncClient) -> DiscoveryPlatform:
-    """The adapter for ``name`` (each module exposes ``Platform(client)``)."""
+def create(name: str, client: httpx.AsyncClient, account: Account | None = None) -> DiscoveryPlatform:
+    """The adapter for ``name`` (each module exposes ``Platform(client, account)``); ``account`` is the
+    user's own login for that platform, if set."""
     if name not in PLATFORMS:
         raise KeyError(name)
     module = importlib.import_module(f"services.collector.platforms.{name}")
-    return module.Platform(client)
+    return module.Platform(client, account)
 
 
 def url_parser(name: str) -> Callable[[str], PlaylistRef | None]:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, request_json
 from catalogsync.platforms.kuwo_secret import KuwoWebSession
 from catalogsync.v1 import collector_pb2, common_pb2
@@ -302,7 +303,14 @@ class Platform:
 
     name = PLATFORM
 
-    def __init__(self, client: httpx.AsyncClient, *, detail_page_size: int = DETAIL_PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        account: Account | None = None,
+        *,
+        detail_page_size: int = DETAIL_PAGE_SIZE,
+    ) -> None:
+        self._account = account
         self._client = client
         self._session = KuwoWebSession.for_client(client)
         self._detail_page_size = max(1, detail_page_size)

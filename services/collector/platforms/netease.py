@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.platforms.netease_api import call_api
 from catalogsync.v1 import collector_pb2, common_pb2
 from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef
@@ -68,7 +69,8 @@ class Platform:
 
     name = "netease"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, account: Account | None = None) -> None:
+        self._account = account
         self._client = client
 
     async def list_discovery(self, kind: int, page_size: int) -> AsyncIterator[DiscoveryPage]:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import request_json
 from catalogsync.platforms.qq import MUSICU_URL, PLATFORM, SITE_HEADERS, musicu
 from catalogsync.v1 import collector_pb2, common_pb2
@@ -47,7 +48,8 @@ def guess_period(today: datetime.date | None = None) -> str:
 class Platform:
     name = PLATFORM
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, account: Account | None = None) -> None:
+        self._account = account
         self._client = client
 
     def list_discovery(self, kind: int, page_size: int) -> AsyncIterator[DiscoveryPage]:

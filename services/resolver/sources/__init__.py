@@ -1,4 +1,4 @@
-"""Download source adapters, one module each (``Source(client)``)."""
+"""Download source adapters, one module each (``Source(client, account)``)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import importlib
 
 import httpx
 
+from catalogsync.accounts import Account
 from services.resolver.sources.base import DownloadSource
 
 SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
 
 
-def create(name: str, client: httpx.AsyncClient) -> DownloadSource:
+def create(name: str, client: httpx.AsyncClient, account: Account | None = None) -> DownloadSource:
+    """The adapter for ``name``; ``account`` is the user's own login for that platform, if set."""
     if name not in SOURCES:
         raise KeyError(name)
-    return importlib.import_module(f"services.resolver.sources.{name}").Source(client)
+    return importlib.import_module(f"services.resolver.sources.{name}").Source(client, account)

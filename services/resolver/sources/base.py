@@ -49,6 +49,14 @@ class MediaLink:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class AccountCheck:
+    """What the platform said of the user's own account (never the cookie itself)."""
+
+    accepted: bool | None  # None = could not tell (no "who am I" call, or it failed)
+    detail: str = ""  # e.g. "VIP", "logged out", "HTTP 503"
+
+
 class DownloadSource(Protocol):
     name: str
 
@@ -62,6 +70,10 @@ class DownloadSource(Protocol):
         None when the source will not serve the full file (VIP only, trial only, no rights).
         Raises catalogsync.http_client.UpstreamError when the source fails.
         """
+        ...
+
+    async def check_account(self) -> AccountCheck:
+        """Whether the platform accepts the configured account (a cheap "who am I" call)."""
         ...
 
     async def lyrics(self, track: SourceTrack) -> str:

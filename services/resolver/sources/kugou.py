@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, request_json
 from services.resolver.sources.base import QUALITY_RANK, MediaLink, QualityOption, SourceTrack
 
@@ -154,7 +155,8 @@ def parse_lyric_download(payload: Any, url: str = LYRIC_DOWNLOAD_URL) -> str:
 class Source:
     name = NAME
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, account: Account | None = None) -> None:
+        self._account = account
         self._client = client
 
     async def search(self, keyword: str, limit: int) -> list[SourceTrack]:

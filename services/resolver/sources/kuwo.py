@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, request_json
 from catalogsync.platforms.kuwo_secret import KuwoWebSession, TokenRefused
 from services.resolver.sources.base import MediaLink, QualityOption, SourceTrack
@@ -181,7 +182,8 @@ class Source:
 
     name = PLATFORM
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, account: Account | None = None) -> None:
+        self._account = account
         self._client = client
         self._session = KuwoWebSession.for_client(client)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import RETRY_STATUSES, UpstreamError, request_json, request_text
 from services.resolver.sources.base import MediaLink, QualityOption, SourceTrack
 
@@ -146,7 +147,8 @@ def is_audio(content_type: str) -> bool:
 class Source:
     name = NAME
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, account: Account | None = None) -> None:
+        self._account = account
         self._client = client
 
     async def search(self, keyword: str, limit: int) -> list[SourceTrack]:

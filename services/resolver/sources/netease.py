@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError
 from catalogsync.platforms.netease_api import EAPI_BASE, PLATFORM, WEB_BASE, call_api, call_eapi
 from catalogsync.platforms.netease_songs import read_song
@@ -118,7 +119,8 @@ class Source:
 
     name = "netease"
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, account: Account | None = None) -> None:
+        self._account = account
         self._client = client
 
     async def search(self, keyword: str, limit: int) -> list[SourceTrack]:

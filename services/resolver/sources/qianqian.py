@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, request_json, request_text
 from catalogsync.platforms import qianqian_sign
 from services.resolver.sources.base import MediaLink, QualityOption, SourceTrack
@@ -108,7 +109,8 @@ def parse_tracklink(payload: Any, url: str = TRACKLINK_URL) -> MediaLink | None:
 class Source:
     name = NAME
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, account: Account | None = None) -> None:
+        self._account = account
         self._client = client
 
     async def _get(self, url: str, params: dict[str, Any]) -> Any:

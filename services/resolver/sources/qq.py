@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, request_json
 from catalogsync.platforms.qq import MUSICU_URL, PLATFORM, QQSong, expect_shape, musicu, song_from_new
 from services.resolver.sources.base import MediaLink, QualityOption, SourceTrack
@@ -100,7 +101,8 @@ def _guid() -> str:
 class Source:
     name = PLATFORM
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, account: Account | None = None) -> None:
+        self._account = account
         self._client = client
 
     async def search(self, keyword: str, limit: int) -> list[SourceTrack]:
