@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import uvicorn
@@ -31,6 +32,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--vip", type=float, default=defaults.vip)
     parser.add_argument("--non-music", type=int, default=defaults.non_music)
     parser.add_argument("--hostile", action="store_true", help="include hostile song names")
+    parser.add_argument(
+        "--hard-cases",
+        action="store_true",
+        default=os.environ.get("CATALOGSYNC_SANDBOX_HARD_CASES", "") in ("1", "true", "yes"),
+        help="twins, version decoys ranked first and served downgrades (CATALOGSYNC_SANDBOX_HARD_CASES=1)",
+    )
     parser.add_argument("--media-bps", type=int, default=0, help="throttle media to this many bytes/s")
     return parser.parse_args(argv)
 
@@ -48,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         vip=args.vip,
         non_music=args.non_music,
         hostile=args.hostile,
+        hard_cases=args.hard_cases,
     )
     app = SandboxApp(Catalog(config))
     app.state.media_bps = args.media_bps

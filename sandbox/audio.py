@@ -3,11 +3,16 @@
 The streams carry deterministic noise derived from a seed, so every track has
 its own bytes (and sha256) while staying small and cheap to produce. Tags can
 be written into them with mutagen like into any real file.
+
+Every stream also carries the sandbox recording it is (``CSREC:<track key>;`` at
+the start of each frame's payload): ground truth that survives tagging, so a
+test or benchmark can tell from the bytes on disk which recording was stored.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import zlib
 from functools import lru_cache
@@ -17,6 +22,18 @@ MP3_BITRATE_INDEX = {128: 0b1001, 192: 0b1011, 256: 0b1101, 320: 0b1110}
 MP3_SIDE_INFO_BYTES = 32  # stereo
 FLAC_BLOCK = 1152
 FLAC_HEADER_BYTES = 4 + 4 + 34 + 4  # "fLaC", STREAMINFO header+body, PADDING header
+_RECORDING = re.compile(rb"CSREC:(\d{1,12});")
+
+
+def recording_marker(key: int) -> bytes:
+    """The identity a stream of sandbox recording ``key`` carries in its audio payload."""
+    return b"CSREC:%d;" % key
+
+
+def recording_of(data: bytes) -> int | None:
+    """The sandbox recording (track key) whose audio these bytes are, or None."""
+    found = _RECORDING.search(data)
+    return int(found.group(1)) if found else None
 
 
 def mp3_frame_bytes(bitrate_kbps: int) -> int:
@@ -34,8 +51,11 @@ def mp3_size(bitrate_kbps: int, approx_bytes: int) -> int:
     return max(1, approx_bytes // frame) * frame
 
 
-def mp3_stream(seed: bytes, bitrate_kbps: int, size: int) -> bytes:
-    """A valid MPEG-1 Layer III stream of exactly ``size`` bytes (a multiple of the frame size)."""
+def mp3_stream(seed: bytes, bitrate_kbps: int, size: int, marker: bytes = b"") -> bytes:
+    """A valid MPEG-1 Layer III stream of exactly ``size`` bytes (a multiple of the frame size).
+
+    ``marker`` (see :func:`recording_marker`) starts every frame's payload.
+    """
     frame = mp3_frame_bytes(bitrate_kbps)
     if size % frame or size <= 0:
         raise ValueError(f"size {size} is not a positive multiple of the {frame}-byte frame")
@@ -46,8 +66,8 @@ def mp3_stream(seed: bytes, bitrate_kbps: int, size: int) -> bytes:
     side_info = bytes(MP3_SIDE_INFO_BYTES)
     parts = []
     for i in range(count):
-        ancillary = noise[i * payload : (i + 1) * payload].replace(b"\xff", b"\x7f")
-        parts.append(header + side_info + ancillary)
+        ancillary = noise[i * payload + len(marker) : (i + 1) * payload].replace(b"\xff", b"\x7f")
+        parts.append(header + side_info + marker + ancillary)
     return b"".join(parts)
 
 
@@ -132,11 +152,12 @@ def _crc16_state(data: bytes, state: int = 0) -> int:
     return state
 
 
-def flac_stream(seed: bytes, size: int) -> bytes:
+def flac_stream(seed: bytes, size: int, marker: bytes = b"") -> bytes:
     """A valid FLAC stream (44.1 kHz, mono, 8 bit, verbatim subframes) of exactly ``size`` bytes.
 
     Every frame carries the same block of seeded noise, so the frame CRCs can be
     computed from the header alone (CRC-16 is linear) and large files stay cheap.
+    ``marker`` (see :func:`recording_marker`) starts every frame's samples.
     """
     frames, padding = flac_layout(size)
     total_samples = frames * FLAC_BLOCK
@@ -147,7 +168,7 @@ def flac_stream(seed: bytes, size: int) -> bytes:
     out = bytearray(b"fLaC")
     out += bytes([0x00]) + len(info).to_bytes(3, "big") + info
     out += bytes([0x80 | 0x01]) + padding.to_bytes(3, "big") + bytes(padding)
-    body = b"\x02" + _noise(seed, FLAC_BLOCK)
+    body = b"\x02" + marker + _noise(seed, FLAC_BLOCK - len(marker))
     body_crc = _crc16_state(body)
     basis = _crc16_of_zeros_basis(len(body))
     for number in range(frames):

@@ -18,40 +18,18 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from sandbox import audio
-from sandbox.vocabulary import (
-    EN_ADJ as _EN_ADJ,
-)
-from sandbox.vocabulary import (
-    EN_FIRST as _EN_FIRST,
-)
-from sandbox.vocabulary import (
-    EN_LAST as _EN_LAST,
-)
-from sandbox.vocabulary import (
-    EN_NOUN as _EN_NOUN,
-)
-from sandbox.vocabulary import (
-    FIXED_WORKS as _FIXED_WORKS,
-)
-from sandbox.vocabulary import (
-    GIVEN as _GIVEN,
-)
-from sandbox.vocabulary import (
-    HOSTILE_WORKS as _HOSTILE_WORKS,
-)
-from sandbox.vocabulary import (
-    LYRIC_LINES as _LYRIC_LINES,
-)
-from sandbox.vocabulary import (
-    SURNAMES as _SURNAMES,
-)
-from sandbox.vocabulary import (
-    ZH_ADJ as _ZH_ADJ,
-)
-from sandbox.vocabulary import (
-    ZH_NOUN as _ZH_NOUN,
-)
+from sandbox import audio, hard_cases
+from sandbox.vocabulary import EN_ADJ as _EN_ADJ
+from sandbox.vocabulary import EN_FIRST as _EN_FIRST
+from sandbox.vocabulary import EN_LAST as _EN_LAST
+from sandbox.vocabulary import EN_NOUN as _EN_NOUN
+from sandbox.vocabulary import FIXED_WORKS as _FIXED_WORKS
+from sandbox.vocabulary import GIVEN as _GIVEN
+from sandbox.vocabulary import HOSTILE_WORKS as _HOSTILE_WORKS
+from sandbox.vocabulary import LYRIC_LINES as _LYRIC_LINES
+from sandbox.vocabulary import SURNAMES as _SURNAMES
+from sandbox.vocabulary import ZH_ADJ as _ZH_ADJ
+from sandbox.vocabulary import ZH_NOUN as _ZH_NOUN
 
 DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
 DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
@@ -73,6 +51,7 @@ class CatalogConfig:
     vip: float = 0.15  # share of (work, source) pairs that only give a trial / no URL anonymously
     non_music: int = 1  # non-music rows (video entries) in the first QQ toplist
     hostile: bool = False  # include hostile names: ../, /, NUL, 300 characters, reserved names
+    hard_cases: bool = False  # twins, decoys ranked first, served downgrades (see hard_cases)
 
 
 @dataclass(frozen=True)
@@ -188,11 +167,16 @@ class Catalog:
             f"{_ZH_NOUN[(h >> 44) % 16]}{_ZH_ADJ[(h >> 48) % 16]}" if h % 3 else f"{_EN_NOUN[(h >> 44) % 11]}"
         )
         duration = 150 + (h >> 52) % 150
-        return Work(w, title, artists, album, duration, 2000 + (h >> 56) % 26)
+        work = Work(w, title, artists, album, duration, 2000 + (h >> 56) % 26)
+        if self.config.hard_cases and w > len(self._fixed):
+            return hard_cases.twin(seed, work, self.work(w - 1))
+        return work
 
     def track(self, key: int) -> Track:
         w, variant = divmod(key, VARIANTS)
         work = self.work(w)
+        if self.config.hard_cases and variant != ORIGINAL:
+            return self._hard_decoy(key, work, variant)
         if variant == INSTRUMENTAL:
             return Track(key, work, variant, f"{work.title} (伴奏)", work.artists, work.duration_s)
         if variant == COVER:
@@ -201,6 +185,18 @@ class Catalog:
         if variant == LIVE:
             return Track(key, work, variant, f"{work.title} (Live)", work.artists, work.duration_s + 23)
         return Track(key, work, variant, work.title, work.artists, work.duration_s)
+
+    def _hard_decoy(self, key: int, work: Work, variant: int) -> Track:
+        """Decoys that only their version marker or artist tells apart (same length, give or take)."""
+        seed, duration = self.config.seed, work.duration_s + hard_cases.DECOY_EXTRA_SECONDS
+        if variant == INSTRUMENTAL:
+            return Track(
+                key, work, variant, hard_cases.instrumental_title(seed, work), work.artists, duration
+            )
+        if variant == LIVE:
+            return Track(key, work, variant, hard_cases.live_title(seed, work), work.artists, duration)
+        other = (self.artist_name(_hash(seed, "cover", work.index) % 997 + 1000),)
+        return Track(key, work, variant, work.title, other, work.duration_s)
 
     def lyrics(self, w: int) -> str:
         """LRC text of a work ('' for about one work in ten, which has none)."""
@@ -293,6 +289,8 @@ class Catalog:
         if not 0 <= w < self.work_count:
             return False
         if variant != ORIGINAL:
+            if self.config.hard_cases:
+                return hard_cases.decoy_listed(self.config.seed, source, key)
             return _chance(0.5, self.config.seed, "variant", source, key)
         if source in DISCOVERY_PLATFORMS:
             return True  # a discovery platform lists every song its own playlists show
@@ -328,9 +326,20 @@ class Catalog:
         candidates = [q for q in self.qualities(source, key) if q.label in allowed]
         return candidates[-1] if candidates else self.qualities(source, key)[0]
 
-    def media(self, source: str, key: int, label: str) -> bytes:
-        """The bytes of one file; raises KeyError for files that do not exist."""
+    def downgraded(self, source: str, key: int) -> bool:
+        """Whether this source's media URLs for the track serve 128k whatever they advertise."""
+        return self.config.hard_cases and hard_cases.downgraded(self.config.seed, source, key)
+
+    def served(self, source: str, key: int, label: str) -> Quality | None:
+        """The file a media URL for ``label`` really serves (None when there is no such file)."""
         quality = self.quality(source, key, label)
+        if quality is not None and self.downgraded(source, key):
+            return self.qualities(source, key)[0]
+        return quality
+
+    def media(self, source: str, key: int, label: str) -> bytes:
+        """The bytes a media URL for ``label`` serves; raises KeyError for files that do not exist."""
+        quality = self.served(source, key, label)
         if quality is None or not self.listed(source, key):
             raise KeyError((source, key, label))
         return _media_bytes(self.config.seed, source, key, quality)
@@ -338,7 +347,7 @@ class Catalog:
     def trial(self, source: str, key: int) -> bytes:
         """A 30-second trial clip (far smaller than the full file)."""
         size = audio.mp3_size(128, 30 * self.config.media_scale)
-        return audio.mp3_stream(f"trial|{source}|{key}".encode(), 128, size)
+        return audio.mp3_stream(f"trial|{source}|{key}".encode(), 128, size, audio.recording_marker(key))
 
     def cover(self, album: str) -> bytes:
         return audio.png_cover(album.encode("utf-8", "surrogatepass"))
@@ -382,19 +391,23 @@ class Catalog:
                 if len(wanted_prefix) >= 20 and title.startswith(wanted_prefix)
             ]
         wanted = normalize(keyword)
-        ranked = sorted(works, key=lambda w: not any(normalize(a) in wanted for a in self.work(w).artists))
+        works_by_artist = {w for w in works if any(normalize(a) in wanted for a in self.work(w).artists)}
+        ranked = sorted(works, key=lambda w: w not in works_by_artist)
         results: list[Track] = []
         for w in ranked:
             variants = sorted(range(VARIANTS), key=lambda v: _hash(self.config.seed, "order", source, w, v))
             results.extend(
                 self.track(w * VARIANTS + v) for v in variants if self.listed(source, w * VARIANTS + v)
             )
+        if self.config.hard_cases:
+            results = hard_cases.search_order(results, [w for w in ranked if w not in works_by_artist])
         return results[offset : offset + limit], len(results)
 
 
 @lru_cache(maxsize=48)
 def _media_bytes(seed: int, source: str, key: int, quality: Quality) -> bytes:
     stream_seed = f"{seed}|{source}|{key}|{quality.label}".encode()
+    marker = audio.recording_marker(key)
     if quality.ext == "flac":
-        return audio.flac_stream(stream_seed, quality.size)
-    return audio.mp3_stream(stream_seed, quality.bitrate_kbps, quality.size)
+        return audio.flac_stream(stream_seed, quality.size, marker)
+    return audio.mp3_stream(stream_seed, quality.bitrate_kbps, quality.size, marker)
