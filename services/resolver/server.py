@@ -1,11 +1,9 @@
-"""ResolverService: search every requested source at once, score, rank, resolve media URLs."""
+"""ResolverService: find the song on the download sources, confirm what the best serve, explain why."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import re
 
 import grpc
 import httpx
@@ -13,74 +11,27 @@ from prometheus_client import Counter
 
 from catalogsync.grpc_server import Registration
 from catalogsync.http_client import UpstreamError
-from catalogsync.v1 import common_pb2, resolver_pb2, resolver_pb2_grpc
+from catalogsync.v1 import resolver_pb2, resolver_pb2_grpc
 from services.resolver import sources as source_registry
 from services.resolver.config import Settings
-from services.resolver.scoring import MIN_SCORE, Scored, best_quality, match_score, rank
-from services.resolver.sources.base import DownloadSource, QualityOption, SourceTrack
+from services.resolver.politeness import Politeness
+from services.resolver.resolution import PINNED_NONE, Resolution
+from services.resolver.sources.base import DownloadSource, SourceTrack
 
 log = logging.getLogger(__name__)
 RESOLVES = Counter("catalogsync_resolves_total", "Resolve outcomes", ["outcome"])
 DEFAULT_MAX_CANDIDATES = 5
-FALLBACK_QUALITY = QualityOption("flac", "flac", 900)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def search_keyword(song: common_pb2.SongSnapshot) -> str:
-    """``title first-artist``, without control characters, at most 120 characters."""
-    title = _CONTROL.sub(" ", song.name).strip()
-    artist = _CONTROL.sub(" ", song.artists[0].name).strip() if song.artists else ""
-    return " ".join(f"{title} {artist}".split())[:120]
-
-
-def to_candidate(
-    scored: Scored, link_url: str, headers: dict[str, str], quality: QualityOption
-) -> common_pb2.Candidate:
-    track = scored.track
-    return common_pb2.Candidate(
-        source=track.source,
-        remote_id=track.remote_id,
-        title=track.title,
-        artists=list(track.artists),
-        album=track.album,
-        duration_s=track.duration_s,
-        match_score=scored.score,
-        quality=quality.label,
-        bitrate_kbps=quality.bitrate_kbps,
-        size_bytes=quality.size_bytes,
-        ext=quality.ext,
-        media_url=link_url,
-        headers=headers,
-        cover_url=track.cover_url,
-        lyrics_ref=json.dumps(
-            {
-                "source": track.source,
-                "remote_id": track.remote_id,
-                "title": track.title,
-                "extra": track.extra,
-            },
-            ensure_ascii=False,
-        ),
-        source_rank=scored.source_rank,
-    )
 
 
 class ResolverServicer(resolver_pb2_grpc.ResolverServiceServicer):
     def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
         self._settings = settings
+        self._client = client
+        self._politeness = Politeness(settings.source_limits)
         self._sources: dict[str, DownloadSource] = {
             name: source_registry.create(name, client, settings.accounts.get(name))
             for name in source_registry.SOURCES
         }
-
-    async def _search(self, name: str, keyword: str) -> tuple[list[SourceTrack], str]:
-        try:
-            async with asyncio.timeout(self._settings.source_timeout_s):
-                return await self._sources[name].search(keyword, self._settings.search_limit), ""
-        except TimeoutError:
-            return [], f"search timed out after {self._settings.source_timeout_s:.0f}s"
-        except UpstreamError as exc:
-            return [], str(exc)
 
     async def Resolve(
         self, request: resolver_pb2.ResolveRequest, context: grpc.aio.ServicerContext
@@ -94,44 +45,30 @@ class ResolverServicer(resolver_pb2_grpc.ResolverServiceServicer):
         song = request.song
         if not song.name.strip():
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "song.name is required")
-        keyword = search_keyword(song)
-        artists = [a.name for a in song.artists]
-        found = await asyncio.gather(*(self._search(name, keyword) for name in wanted))
-        response = resolver_pb2.ResolveResponse()
-        scored: list[Scored] = []
-        outcomes: dict[str, resolver_pb2.SourceOutcome] = {}
-        for rank_index, (name, (tracks, error)) in enumerate(zip(wanted, found, strict=True)):
-            outcome = response.sources.add(source=name, error=error)
-            outcomes[name] = outcome
-            for track in tracks:
-                score = match_score(song.name, artists, song.duration_s, track)
-                if score >= MIN_SCORE:
-                    scored.append(Scored(track, score, rank_index))
-                    outcome.matches += 1
-        limit = request.max_candidates or DEFAULT_MAX_CANDIDATES
-        for item in rank(scored):
-            if len(response.candidates) >= limit:
-                break
-            source = self._sources[item.track.source]
-            try:
-                link = await source.media(item.track, best_quality(item.track) or FALLBACK_QUALITY)
-            except UpstreamError as exc:
-                outcomes[item.track.source].error = str(exc)
-                continue
-            if link is None:
-                continue
-            response.candidates.append(to_candidate(item, link.url, link.headers, link.quality))
-        if not response.candidates:
-            if not scored:
-                response.reason = f"no source lists a match for {keyword!r}"
-            else:
-                response.reason = (
-                    "every matching source refused the full file (VIP only, trial only or no rights)"
-                )
-            failed = [f"{o.source}: {o.error}" for o in response.sources if o.error]
-            if failed:
-                response.reason += "; source errors: " + "; ".join(failed)
-        RESOLVES.labels("found" if response.candidates else "none").inc()
+        pin = request.pin
+        if pin.none:
+            RESOLVES.labels(PINNED_NONE).inc()
+            return resolver_pb2.ResolveResponse(
+                failure_class=PINNED_NONE, reason="pinned: an operator chose never to download this song"
+            )
+        if (pin.source or pin.remote_id) and (pin.source not in self._sources or not pin.remote_id.strip()):
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, "pin needs a known source and a remote_id (or none)"
+            )
+        resolution = Resolution(
+            self._sources,
+            self._client,
+            self._politeness,
+            timeout_s=self._settings.source_timeout_s,
+            search_limit=self._settings.search_limit,
+        )
+        if pin.source:
+            await resolution.pinned(pin, song)
+        else:
+            await resolution.search(wanted, song)
+            await resolution.rank(request.max_candidates or DEFAULT_MAX_CANDIDATES)
+        response = resolution.response
+        RESOLVES.labels("found" if response.candidates else response.failure_class).inc()
         return response
 
     async def FetchLyrics(

@@ -1,0 +1,99 @@
+"""Ranking: confidence tier (exact > normalised) → quality really served → the operator's source order.
+
+Search results are probed best-first by what they *advertise*; probing stops as soon
+as the best confirmed candidate cannot be beaten by anything left (a result never
+serves more than it advertises), plus :data:`FALLBACKS` runner-up for the downloader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalogsync.v1 import resolver_pb2
+from services.resolver.matching import EXACT, NORMALISED, Verdict
+from services.resolver.probe import Served
+from services.resolver.scoring import best_quality
+from services.resolver.sources.base import QUALITY_RANK, MediaLink, SourceTrack
+
+TIERS = {EXACT: 0, NORMALISED: 1}
+FALLBACKS = 1  # confirmed runners-up kept after the best is certain
+TOP_RANK = max(QUALITY_RANK.values())
+
+
+@dataclass
+class Looked:
+    """One search result the resolver looked at, and what became of it."""
+
+    track: SourceTrack
+    source_rank: int  # position of its source in the request's preference order
+    verdict: Verdict
+    link: MediaLink | None = None
+    served: Served | None = None
+    rejected: str = ""
+    pinned: bool = False
+
+    @property
+    def tier(self) -> int:
+        return TIERS.get(self.verdict.kind, len(TIERS))
+
+    @property
+    def ceiling(self) -> int:
+        """The best quality rank it may serve: what it advertises (anything, when it says nothing)."""
+        advertised = best_quality(self.track)
+        return advertised.rank if advertised else TOP_RANK
+
+    @property
+    def served_rank(self) -> int:
+        return self.served.quality.rank if self.served else 0
+
+    def probe_key(self) -> tuple[int, int, int, float]:
+        return (self.tier, -self.ceiling, self.source_rank, -self.verdict.score)
+
+    def rank_key(self) -> tuple[bool, int, int, int, float]:
+        return (not self.pinned, self.tier, -self.served_rank, self.source_rank, -self.verdict.score)
+
+
+def beats_everything_left(best: Looked, left: list[Looked]) -> bool:
+    """Whether no unprobed result could rank above ``best`` whatever it turns out to serve."""
+    for other in left:
+        if other.tier < best.tier:
+            return False
+        if other.tier == best.tier and (other.ceiling, -other.source_rank) > (
+            best.served_rank,
+            -best.source_rank,
+        ):
+            return False
+    return True
+
+
+def enough_probed(confirmed: list[Looked], left: list[Looked], limit: int) -> bool:
+    if len(confirmed) >= limit or not left:
+        return True
+    best = min(confirmed, key=Looked.rank_key, default=None)
+    return best is not None and len(confirmed) > FALLBACKS and beats_everything_left(best, left)
+
+
+def considered(item: Looked, rank: int) -> resolver_pb2.ConsideredCandidate:
+    track, verdict = item.track, item.verdict
+    advertised = best_quality(track)
+    served = item.served.quality if item.served else None
+    return resolver_pb2.ConsideredCandidate(
+        source=track.source,
+        remote_id=track.remote_id,
+        title=track.title,
+        artists=list(track.artists),
+        album=track.album,
+        duration_s=track.duration_s,
+        score=verdict.score,
+        title_score=verdict.title_score,
+        artist_score=verdict.artist_score,
+        duration_score=verdict.duration_score,
+        match=verdict.kind,
+        advertised_quality=advertised.label if advertised else "",
+        served_quality=served.label if served else "",
+        served_bitrate_kbps=served.bitrate_kbps if served else 0,
+        served_size_bytes=served.size_bytes if served else 0,
+        rank=rank,
+        rejected=item.rejected,
+        pinned=item.pinned,
+    )
