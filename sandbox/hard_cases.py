@@ -50,9 +50,16 @@ def _chance(probability: float, seed: int, *parts: object) -> bool:
     return _draw(seed, *parts) % 10_000 < probability * 10_000
 
 
+def is_twin(seed: int, index: int) -> bool:
+    return _draw(seed, "twin", index) % 10_000 < (CASE_TWINS + DURATION_TWINS) * 10_000
+
+
 def twin(seed: int, work: Work, previous: Work) -> Work:
-    """``work`` turned into a twin of ``previous`` (or left alone), by the seed."""
+    """``work`` turned into a twin of ``previous`` (or left alone), by the seed. Twins come in
+    pairs: a work whose previous work is itself a twin stays as it is."""
     roll = _draw(seed, "twin", work.index) % 10_000
+    if is_twin(seed, previous.index):
+        return work
     if roll < CASE_TWINS * 10_000 and previous.title.upper() != previous.title:
         return replace(
             work,

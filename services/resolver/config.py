@@ -54,7 +54,7 @@ class Settings:
             http_timeout_s=env.float("CATALOGSYNC_HTTP_TIMEOUT_SECONDS", 20.0, minimum=1),
             source_timeout_s=env.float("CATALOGSYNC_RESOLVER_SOURCE_TIMEOUT_SECONDS", 15.0, minimum=1),
             default_sources=sources,
-            search_limit=env.int("CATALOGSYNC_RESOLVER_SEARCH_LIMIT", 10, minimum=1),
+            search_limit=env.int("CATALOGSYNC_RESOLVER_SEARCH_LIMIT", 20, minimum=1),
             source_limits=source_limits,
             accounts=accounts,
         )

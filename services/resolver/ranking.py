@@ -67,10 +67,16 @@ def beats_everything_left(best: Looked, left: list[Looked]) -> bool:
 
 
 def enough_probed(confirmed: list[Looked], left: list[Looked], limit: int) -> bool:
-    if len(confirmed) >= limit or not left:
+    """Whether the best candidate is certain (nothing left can beat it) and has its runner-up.
+
+    The number of candidates asked for never stops probing early: a candidate that may
+    still serve better is always confirmed before the ranking is final."""
+    if not left:
         return True
     best = min(confirmed, key=Looked.rank_key, default=None)
-    return best is not None and len(confirmed) > FALLBACKS and beats_everything_left(best, left)
+    return (
+        best is not None and len(confirmed) >= min(limit, FALLBACKS + 1) and beats_everything_left(best, left)
+    )
 
 
 def considered(item: Looked, rank: int) -> resolver_pb2.ConsideredCandidate:

@@ -32,7 +32,8 @@ PLAIN_SOURCES = ("kuwo", "migu", "qianqian")  # serve every advertised quality t
 @pytest.fixture(scope="module")
 def hard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     server = start_sandbox(
-        tmp_path_factory.mktemp("hard-sandbox"), "--hard-cases", "--media-scale", "200", "--tracks", "20"
+        tmp_path_factory.mktemp("hard-sandbox"),
+        *("--hard-cases", "--media-scale", "200", "--tracks", "20", "--unavailable", "0.05"),
     )
     yield server
     server.stop()
@@ -89,6 +90,8 @@ def twins(catalog: Catalog, *, case_only: bool) -> tuple[int, int]:
         earlier, later = catalog.work(w - 1), catalog.work(w)
         if later.artists != earlier.artists or later.title.casefold() != earlier.title.casefold():
             continue
+        if catalog.unavailable_everywhere(w - 1) or catalog.unavailable_everywhere(w):
+            continue
         if (later.title != earlier.title) == case_only:
             return w - 1, w
     pytest.fail("the hard catalog has no such twins")
@@ -128,7 +131,7 @@ async def test_decoys_ranked_first_by_the_platform_are_rejected(
     w = next(
         w
         for w in range(20, catalog.work_count)
-        if catalog.listed("kuwo", w * VARIANTS + LIVE) and catalog.listed("kuwo", w * VARIANTS)
+        if catalog.listed("kuwo", w * VARIANTS + LIVE) and catalog.playable("kuwo", w * VARIANTS)
     )
     work = catalog.work(w)
     listed, _ = catalog.search("kuwo", f"{work.title} {work.artists[0]}")
@@ -197,6 +200,16 @@ async def test_only_other_recordings_is_a_mismatch(
     response = await resolve(resolver, song)
     assert not response.candidates and response.failure_class == "mismatch"
     assert response.considered and all(c.rejected for c in response.considered)
+
+
+async def test_a_recording_no_source_serves_is_unavailable(
+    resolver: resolver_pb2_grpc.ResolverServiceStub, catalog: Catalog
+) -> None:
+    w = next(w for w in range(20, catalog.work_count) if catalog.unavailable_everywhere(w))
+    response = await resolve(resolver, snapshot(catalog, w))
+    assert not response.candidates and response.failure_class == "unavailable"
+    refused = [c for c in response.considered if recording(c.source, c.remote_id) == w * VARIANTS]
+    assert refused and all(c.rejected.startswith("VIP only") for c in refused if c.match != "different")
 
 
 async def test_a_source_answering_429_is_parked_not_retried(

@@ -47,4 +47,5 @@ def test_probing_stops_once_nothing_left_can_win() -> None:
     better_left = [looked(0, "Hello World", (FLAC,), None)]
     weak = looked(1, "Hello World", (FLAC,), MP3_128)
     assert not enough_probed([weak, runner_up], better_left, limit=5)
-    assert enough_probed([weak], better_left, limit=1)
+    assert not enough_probed([weak, runner_up], better_left, limit=2)  # the limit never stops a better one
+    assert enough_probed([best], left, limit=1)
