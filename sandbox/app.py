@@ -61,6 +61,7 @@ class SandboxState:
     faults: list[FaultRule] = field(default_factory=list)
     requests: Counter[str] = field(default_factory=Counter)
     media_downloads: Counter[str] = field(default_factory=Counter)
+    media_probes: Counter[str] = field(default_factory=Counter)  # ranged reads of a file's head only
     media_bps: int = 0  # global throttle for media (0 = unlimited)
 
     def fault_for(self, host: str, path: str) -> FaultRule | None:
@@ -166,7 +167,10 @@ def media_response(request: Request, data: bytes, content_type: str, counter_key
         headers["Content-Range"] = f"bytes {start}-{end}/{total}"
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type=content_type)
-    state.media_downloads[counter_key] += 1
+    # A bounded read of the head (``bytes=0-65535``), e.g. the resolver probing what a URL serves.
+    first, _, last = range_header.removeprefix("bytes=").partition("-")
+    probe = status == 206 and start == 0 and first == "0" and bool(last)
+    (state.media_probes if probe else state.media_downloads)[counter_key] += 1
     fault = _fault(request)
     bps = (fault.throttle_bps if fault and fault.throttle_bps else 0) or state.media_bps
     cut = fault.truncate_at if fault and fault.truncate_at >= 0 else -1
@@ -237,12 +241,17 @@ def admin_routes(state: SandboxState) -> list[Route]:
 
     async def requests(_: Request) -> Response:
         return JSONResponse(
-            {"requests": dict(state.requests), "media_downloads": dict(state.media_downloads)}
+            {
+                "requests": dict(state.requests),
+                "media_downloads": dict(state.media_downloads),
+                "media_probes": dict(state.media_probes),
+            }
         )
 
     async def reset(_: Request) -> Response:
         state.requests.clear()
         state.media_downloads.clear()
+        state.media_probes.clear()
         return JSONResponse({"status": "reset"})
 
     async def faults(request: Request) -> Response:

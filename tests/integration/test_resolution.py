@@ -241,7 +241,11 @@ async def test_the_stored_bytes_are_the_right_recording(
     resolver: resolver_pb2_grpc.ResolverServiceStub, catalog: Catalog, hard: Sandbox, tmp_path: Path
 ) -> None:
     earlier, _later = twins(catalog, case_only=True)
+    before = hard.requests()
     response = await resolve(resolver, snapshot(catalog, earlier))
+    probed = hard.requests()
+    assert sum(probed["media_downloads"].values()) == sum(before["media_downloads"].values())
+    assert sum(probed["media_probes"].values()) > sum(before["media_probes"].values())
     candidate = response.candidates[0]
     settings = downloader_config.Settings.from_env(
         {
@@ -268,6 +272,8 @@ async def test_the_stored_bytes_are_the_right_recording(
     finally:
         await service.stop(on_stop=client.aclose)
     assert outcome.failure is None, outcome.failure
+    downloads = sum(hard.requests()["media_downloads"].values()) - sum(probed["media_downloads"].values())
+    assert downloads == 1  # the resolver only read the head; the downloader fetched the file once
     stored = tmp_path / "library" / outcome.result.relative_path
     assert stored.is_file()
     assert audio.recording_of(stored.read_bytes()) == earlier * VARIANTS
