@@ -12,6 +12,9 @@ the recording it is.
 - ``missed``: a source served the true recording in full, yet nothing was stored;
 - ``quality_regret``: the right recording was stored, but a better quality of it was served elsewhere.
 
+Baseline, in the same run: how many songs trusting the platform's own first search result
+(the first source listing anything) would have stored as another recording.
+
 Targets: 0 wrong, 0 regret, missed ≤ 1 %. The last line is the figures as JSON.
 """
 
@@ -163,6 +166,17 @@ async def run(catalog: Catalog, resolver_port: int, downloader_port: int, librar
         return list(await asyncio.gather(*(gated(w) for w in songs)))
 
 
+def platform_first_pick_wrong(catalog: Catalog, w: int) -> bool:
+    """Baseline: whether trusting the first result of the first source that lists anything
+    (the platform's own ranking) would store another recording."""
+    work = catalog.work(w)
+    for source in DOWNLOAD_SOURCES:
+        listed, _ = catalog.search(source, f"{work.title} {work.artists[0]}", 0, 1)
+        if listed:
+            return listed[0].key != w * VARIANTS
+    return False
+
+
 def hard_share(catalog: Catalog, w: int) -> bool:
     """Whether the song has a decoy listed somewhere or a twin next to it."""
     key = w * VARIANTS
@@ -227,6 +241,8 @@ def report(catalog: Catalog, verdicts: list[Verdict], elapsed: float) -> int:
     print(f"match benchmark: {songs} songs, {hard} ({hard / songs:.0%}) with decoys or twins, {twins} twins")
     print(f"  stored            {sum(v.stored is not None for v in verdicts)}")
     print(f"  wrong_song        {len(wrong)}")
+    baseline = sum(platform_first_pick_wrong(catalog, v.w) for v in verdicts)
+    print(f"  baseline wrong    {baseline} (trusting the platform's first search result)")
     print(f"  missed            {len(missed)} ({len(missed) / songs:.1%})")
     print(f"  quality_regret    {len(regret)}")
     print(f"  nothing served    {sum(best_served(catalog, v.w * VARIANTS) == 0 for v in verdicts)}")
