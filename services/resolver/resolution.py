@@ -38,7 +38,14 @@ def search_keyword(song: common_pb2.SongSnapshot) -> str:
 
 
 def wanted_song(song: common_pb2.SongSnapshot) -> Song:
-    return Song(song.name, tuple(a.name for a in song.artists), song.duration_s)
+    ids = tuple(a.remote_id for a in song.artists)
+    return Song(song.name, tuple(a.name for a in song.artists), song.duration_s, ids if all(ids) else ())
+
+
+def offered_song(track: SourceTrack, song: common_pb2.SongSnapshot) -> Song:
+    """The track as matching sees it; artist ids count only on the song's own platform."""
+    ids = track.artist_ids if track.source == song.platform else ()
+    return Song(track.title, track.artists, track.duration_s, ids)
 
 
 def to_candidate(item: Looked) -> common_pb2.Candidate:
@@ -118,7 +125,7 @@ class Resolution:
         found = await asyncio.gather(*(self._search(name, keyword) for name in names))
         for source_rank, (name, tracks) in enumerate(zip(names, found, strict=True)):
             for track in tracks:
-                offered = Song(track.title, track.artists, track.duration_s)
+                offered = offered_song(track, song)
                 item = Looked(track, source_rank, judge(wanted, offered))
                 item.rejected = item.verdict.reason if not item.verdict.accepted else ""
                 self._looked.append(item)

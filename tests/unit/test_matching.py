@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from catalogsync.v1 import common_pb2
 from services.resolver.matching import REJECTED_CEILING, Song, judge, markers, split_artists
+from services.resolver.resolution import offered_song, wanted_song
+from services.resolver.sources.base import SourceTrack
 
 WANTED = Song("Hello World", ("Lin Yizhou",), 180)
 
@@ -91,3 +94,16 @@ def test_helpers() -> None:
     assert markers("Song (Live) - Remix") == {"live", "remix"}
     assert markers("Song") == frozenset()
     assert split_artists(["林一舟/Mira Chen", "Ada & Bo"]) == ["林一舟", "mirachen", "ada", "bo"]
+
+
+def test_artist_ids_count_only_on_the_songs_own_platform() -> None:
+    song = common_pb2.SongSnapshot(
+        platform="netease",
+        name="Hello World",
+        duration_s=180,
+        artists=[common_pb2.ArtistRef(remote_id="7", name="Lin")],
+    )
+    same_platform = SourceTrack("netease", "1", "Hello World", ("Lin",), duration_s=180, artist_ids=("8",))
+    elsewhere = SourceTrack("kuwo", "1", "Hello World", ("Lin",), duration_s=180, artist_ids=("8",))
+    assert judge(wanted_song(song), offered_song(same_platform, song)).reason == "artist mismatch"
+    assert judge(wanted_song(song), offered_song(elsewhere, song)).kind == "exact"

@@ -37,6 +37,9 @@ class SourceTrack:
     duration_s: int = 0
     qualities: tuple[QualityOption, ...] = ()  # best last; may be empty when unknown
     cover_url: str = ""
+    # The source's own artist ids, parallel to ``artists`` (empty when unknown). Matching
+    # compares them with the song's artist ids when the song was discovered on this source.
+    artist_ids: tuple[str, ...] = ()
     # Source-specific handles the adapter needs later (media mid, per-quality
     # hashes, content ids, lyric URLs...). JSON-serialisable.
     extra: dict[str, Any] = field(default_factory=dict)
