@@ -45,6 +45,8 @@ class Stack:
             "CATALOGSYNC_SCHEDULER_ADDR": f"127.0.0.1:{ports['scheduler']}",
             "CATALOGSYNC_LEASE_SECONDS": "6",
             "CATALOGSYNC_INSTANCE_TIMEOUT_SECONDS": "4",
+            # Tests clear injected faults and retry at once: parked sources cool down quickly.
+            "CATALOGSYNC_SOURCE_COOLDOWN_SECONDS": "1",
             **knobs,
         }
         for service in SERVICES:
