@@ -1,8 +1,9 @@
 """Ranking: confidence tier (exact > normalised) → quality really served → the operator's source order.
 
-Search results are probed best-first by what they *advertise*; probing stops as soon
-as the best confirmed candidate cannot be beaten by anything left (a result never
-serves more than it advertises), plus :data:`FALLBACKS` runner-up for the downloader.
+Search results are probed best-first by what they *advertise*, :data:`PROBES_AT_ONCE` at a
+time; probing stops as soon as the best confirmed candidate cannot be beaten by anything left
+(a result never serves more than it advertises), plus :data:`FALLBACKS` runner-up for the
+downloader.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from services.resolver.sources.base import QUALITY_RANK, MediaLink, SourceTrack
 
 TIERS = {EXACT: 0, NORMALISED: 1}
 FALLBACKS = 1  # confirmed runners-up kept after the best is certain
+PROBES_AT_ONCE = 2  # results confirmed concurrently (the best and its likely runner-up)
 TOP_RANK = max(QUALITY_RANK.values())
 
 

@@ -171,9 +171,9 @@ class Resolution:
         left = sorted((i for i in self._looked if i.verdict.accepted), key=Looked.probe_key)
         confirmed: list[Looked] = []
         while left and not ranking.enough_probed(confirmed, left, limit):
-            item = left.pop(0)
-            if await self.confirm(item):
-                confirmed.append(item)
+            batch, left = left[: ranking.PROBES_AT_ONCE], left[ranking.PROBES_AT_ONCE :]
+            served = await asyncio.gather(*(self.confirm(item) for item in batch))
+            confirmed.extend(item for item, ok in zip(batch, served, strict=True) if ok)
         for item in left:
             item.rejected = "not probed: a better candidate was already confirmed"
         ordered = sorted(confirmed, key=Looked.rank_key)
