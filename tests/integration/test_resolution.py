@@ -11,6 +11,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from prometheus_client import generate_latest
 
 from catalogsync.grpc_server import GrpcService
 from catalogsync.http_client import make_client
@@ -235,6 +236,8 @@ async def test_a_source_answering_429_is_parked_not_retried(
     assert first.failure_class == "rate_limited" and first.sources[0].failure_class == "rate_limited"
     assert second.failure_class == "rate_limited" and "parked" in second.sources[0].error
     assert asked_after == asked  # parked: nothing more was sent
+    metrics = generate_latest().decode()
+    assert 'catalogsync_resolver_source_parked{source="kuwo"} 1.0' in metrics
 
 
 async def test_the_stored_bytes_are_the_right_recording(
