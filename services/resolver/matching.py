@@ -28,7 +28,7 @@ from rapidfuzz import fuzz
 
 EXACT, NORMALISED, NEAR, DIFFERENT = "exact", "normalised", "near", "different"
 ACCEPTED = frozenset({EXACT, NORMALISED})
-DURATION_TOLERANCE_S = 3
+DURATION_TOLERANCE_S = 5  # the same master differs by a second or two between platforms, rarely more
 NEAR_TITLE = 0.85  # normalised-title similarity above which a differing title is "near"
 REJECTED_CEILING = 0.7  # near/different scores never reach the download threshold
 # Version markers: (label, pattern on the folded, simplified title).

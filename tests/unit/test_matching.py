@@ -15,6 +15,8 @@ CASES = [
     # (offered, expected kind, expected words in the reason)
     (Song("Hello World", ("Lin Yizhou",), 180), "exact", ""),
     (Song("Hello World", ("Lin Yizhou",), 182), "exact", ""),
+    (Song("Hello World", ("Lin Yizhou",), 185), "exact", ""),
+    (Song("Hello World", ("Lin Yizhou",), 187), "different", "duration 187s vs 180s"),
     (Song("<em>Hello</em> World", ("Lin Yizhou",), 180), "exact", ""),
     (Song("Ｈｅｌｌｏ　Ｗｏｒｌｄ", ("Lin Yizhou",), 180), "normalised", ""),
     (Song("Hello, World!", ("Lin Yizhou",), 180), "normalised", ""),
