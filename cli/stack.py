@@ -73,6 +73,8 @@ class StackConfig:
         ]
         if env.bool("CATALOGSYNC_SANDBOX_HOSTILE", False):
             sandbox_args.append("--hostile")
+        if env.bool("CATALOGSYNC_SANDBOX_HARD_CASES", False):
+            sandbox_args.append("--hard-cases")
         config = cls(
             data_dir=data_dir,
             host=env.str("CATALOGSYNC_BIND_HOST", "127.0.0.1"),
