@@ -185,8 +185,6 @@ def why_not(url: str, platform: str) -> str:
         return "a Bodian (波点) collection is not a kuwo playlist"
     if platform == "kuwo" and _KUWO_RANK_PATH.match(parts.path):
         return "a kuwo toplist URL without a bangId"
-    if is_short_link(url):
-        return f"the {platform} short link did not lead to a playlist"
     other = _what_else(parts)
     if other:
         return f"this {platform} URL is {other}, not a playlist or toplist"

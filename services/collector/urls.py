@@ -62,7 +62,8 @@ async def parse_line(text: str, client: httpx.AsyncClient) -> tuple[str, str, in
         return f"not a URL: {exc}"
     if not parts.hostname:
         return "not an http(s) URL"
-    if url_forms.is_short_link(url):
+    followed = url_forms.is_short_link(url)
+    if followed:
         try:
             url = await follow_short_link(url, client)
         except (httpx.HTTPError, ValueError) as exc:
@@ -79,6 +80,8 @@ async def parse_line(text: str, client: httpx.AsyncClient) -> tuple[str, str, in
     if declared and inferred and declared != inferred:
         return f"the URL is a {inferred} URL but the line says {declared}"
     ref = url_forms.PARSERS[platform](url)
+    if ref is None and followed:
+        return f"the {platform} short link did not lead to a playlist (it leads to {url[:200]})"
     if ref is None:
         return url_forms.why_not(url, platform)
     return platform, ref.remote_playlist_id, ref.kind, url
