@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SMALL_CATALOG, running_stack
 from tests.support.stack import Stack
@@ -47,6 +48,17 @@ def test_accounts_cli_and_api(cookie_stack: Stack) -> None:
     assert (rows["kuwo"]["configured"], rows["kuwo"]["accepted"]) == (True, "unknown")
     assert (rows["qq"]["configured"], rows["qq"]["accepted"]) == (False, "unknown")
     assert leaks(answer.text) == [] and leaks("\n".join(lines)) == []
+
+
+@pytest.mark.browser
+def test_dashboard_shows_the_accounts(cookie_stack: Stack, page: Page) -> None:
+    page.goto(f"{cookie_stack.console_url}/dashboard")
+    rows = page.locator("#accounts tbody tr")
+    expect(rows).to_have_count(6, timeout=30_000)
+    expect(rows.filter(has_text="kugou")).to_contain_text("set")
+    expect(rows.filter(has_text="kugou").locator("td").nth(2)).to_have_text("no")
+    expect(rows.filter(has_text="netease").locator("td").nth(1)).to_have_text("not set")
+    assert leaks(page.content()) == []
 
 
 def test_a_job_with_the_cookie_leaks_it_nowhere(cookie_stack: Stack) -> None:
