@@ -37,8 +37,9 @@ async def follow_short_link(url: str, client: httpx.AsyncClient) -> str:
 def _split_declared(text: str) -> tuple[str | None, str]:
     """(declared platform, rest) for ``platform,url``; (None, text) otherwise."""
     head, sep, tail = text.partition(",")
-    if sep and "://" not in head and head.strip() and " " not in head.strip():
-        return head.strip().lower(), tail.strip()
+    name = head.strip()
+    if sep and name.isascii() and name.isalpha():
+        return name.lower(), tail.strip()
     return None, text
 
 

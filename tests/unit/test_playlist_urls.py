@@ -76,6 +76,7 @@ RECOGNISED = [
         P,
     ),
     ("qq,y.qq.com/n/ryqq/playlist/8052190267", "qq", "8052190267", P),
+    ("分享歌单:晴空,夜昼 https://y.qq.com/n/ryqq/playlist/8052190267", "qq", "8052190267", P),
     # Kuwo (kuwo.md §8)
     ("https://www.kuwo.cn/playlist_detail/2886046289", "kuwo", "2886046289", P),
     ("http://kuwo.cn/playlist_detail/2886046289/", "kuwo", "2886046289", P),

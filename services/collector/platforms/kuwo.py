@@ -227,7 +227,9 @@ class Platform:
             params = {**KBANG_PARAMS, "id": bang_id, "pn": number - 1, "rn": rows}
             return parse_kbang_songs(await self._plain(KBANG_URL, params), KBANG_URL)
 
-        async def pages_of(fetch: Callable[[int], Awaitable[DetailPage]]) -> tuple[DetailPage, list]:
+        async def pages_of(
+            fetch: Callable[[int], Awaitable[DetailPage]],
+        ) -> tuple[DetailPage, list[common_pb2.SongSnapshot]]:
             first, tracks = await collect_pages(fetch, track_limit)
             if not first.tracks and first.total == 0:
                 raise PlaylistNotFound(f"kuwo has no toplist {bang_id}")
