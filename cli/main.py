@@ -18,6 +18,7 @@ from rich.table import Table
 
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
 from cli import control
+from cli.accounts import account_lines
 from cli.follow import figures, follow, print_job_summary, stdout_console
 from cli.stack import StackConfig
 
@@ -158,9 +159,18 @@ def demo() -> None:
         f"logs:      {state['log_dir']}",
         "the stack keeps running for the console; stop it with `make down`",
     ]
-    code = _run_job(_scheduler(state["scheduler_addr"]), "catalog_sync", scope, footer)
+    stub = _scheduler(state["scheduler_addr"])
+    footer[1:1] = account_lines(stub)
+    code = _run_job(stub, "catalog_sync", scope, footer)
     if code:
         raise typer.Exit(code)
+
+
+@app.command()
+def accounts() -> None:
+    """Per platform: whether your own account cookie is set and whether the platform accepted it."""
+    for line in account_lines(_scheduler()):
+        console.print(line, highlight=False)
 
 
 @app.command()

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 
 from catalogsync.grpc_clients import open_channel
 from catalogsync.units import human_bytes
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.v1 import resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
 from gateway import convert
 from gateway.config import Settings
 
@@ -128,6 +128,12 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/stats")
     async def api_stats() -> dict[str, Any]:
         return await stats_data()
+
+    @app.get("/api/accounts")
+    async def api_accounts() -> dict[str, Any]:
+        """Per platform: whether the user's account is set and accepted (status only, never a cookie)."""
+        reply = await scheduler().GetAccounts(resolver_pb2.CheckAccountsRequest(), timeout=30)
+        return convert.message(reply)
 
     @app.get("/api/jobs/{job_id}")
     async def get_job(job_id: int, events: int = 50) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import grpc
 from psycopg_pool import AsyncConnectionPool
 
 from catalogsync.grpc_server import Registration
-from catalogsync.v1 import collector_pb2, scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.v1 import collector_pb2, resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
 from services.scheduler import jobs, storage
 from services.scheduler.clients import Clients
 from services.scheduler.config import Settings
@@ -299,6 +299,17 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         async with self._pool.connection() as conn:
             rows = await (await conn.execute(Q["list_backends"])).fetchall()
         return scheduler_pb2.ListBackendsResponse(backends=[backend_message(r) for r in rows])
+
+    async def GetAccounts(
+        self, request: resolver_pb2.CheckAccountsRequest, context: grpc.aio.ServicerContext
+    ) -> resolver_pb2.CheckAccountsResponse:
+        """The resolver's account status, passed through (the scheduler never sees cookies)."""
+        try:
+            return await self._clients.resolver.CheckAccounts(request, timeout=30)
+        except grpc.aio.AioRpcError as exc:
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, f"the resolver did not answer: {exc.code().name}"
+            )
 
 
 def registration(

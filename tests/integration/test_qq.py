@@ -11,8 +11,9 @@ from catalogsync.v1 import common_pb2
 from sandbox import ids
 from sandbox.catalog import VARIANTS, Catalog, CatalogConfig
 from services.collector.platforms.base import PlaylistNotFound
-from services.collector.platforms.qq import SQUARE_URL, Platform, parse_url
+from services.collector.platforms.qq import SQUARE_URL, Platform
 from services.collector.platforms.qq_parse import parse_square
+from services.collector.url_forms import qq_playlist as parse_url
 from services.resolver.sources.base import QualityOption, SourceTrack
 from services.resolver.sources.qq import LYRIC_URL, Source, parse_lyric
 from tests.support.sandbox import Sandbox

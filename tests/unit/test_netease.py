@@ -22,7 +22,6 @@ from catalogsync.platforms.netease_crypto import (
 )
 from catalogsync.platforms.netease_songs import read_song
 from catalogsync.v1 import common_pb2
-from services.collector.platforms.netease import parse_url
 from services.collector.platforms.netease_parse import (
     parse_playlist_detail,
     parse_song_details,
@@ -30,6 +29,7 @@ from services.collector.platforms.netease_parse import (
     parse_toplists,
     song_snapshot,
 )
+from services.collector.url_forms import netease_playlist as parse_url
 from services.resolver.sources.netease import parse_lyric, parse_search, parse_song_url
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"

@@ -15,7 +15,7 @@ from catalogsync.platforms.qq import MUSICU_URL, clean_text, musicu_data
 from catalogsync.v1 import common_pb2
 from sandbox.platforms.qq_shapes import entities
 from services.collector.platforms.base import PlaylistNotFound
-from services.collector.platforms.qq import guess_period, parse_url
+from services.collector.platforms.qq import guess_period
 from services.collector.platforms.qq_parse import (
     NON_MUSIC_REASON,
     parse_playlist_detail,
@@ -23,6 +23,7 @@ from services.collector.platforms.qq_parse import (
     parse_toplist_detail,
     parse_toplists,
 )
+from services.collector.url_forms import qq_playlist as parse_url
 from services.resolver.sources.base import QualityOption, SourceTrack
 from services.resolver.sources.qq import ladder, parse_lyric, parse_search, parse_vkey
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from catalogsync.accounts import Account
 from catalogsync.platforms.netease_api import call_api
 from catalogsync.v1 import collector_pb2, common_pb2
-from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef
+from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound
 from services.collector.platforms.netease_parse import (
     DETAIL_PATH,
     SONG_DETAIL_PATH,
@@ -33,35 +32,6 @@ from services.collector.platforms.netease_parse import (
 
 log = logging.getLogger(__name__)
 SONG_DETAIL_BATCH = 500
-DEFAULT_TOPLIST_ID = "19723756"  # 飙升榜, what the toplist page shows without an id
-_HOSTS = ("music.163.com", "y.music.163.com", "www.music.163.com")
-_ROUTE_PREFIXES = ("my/m/music/", "m/")
-
-
-def parse_url(url: str) -> PlaylistRef | None:
-    """The playlist or toplist a music.163.com URL points at (``#/``, ``#/m/``, path and share forms)."""
-    text = url.strip()
-    try:
-        parts = urlsplit(text if "://" in text else "https://" + text)
-    except ValueError:
-        return None
-    if (parts.hostname or "").lower() not in _HOSTS:
-        return None
-    route = parts.fragment if parts.fragment.startswith("/") else f"{parts.path}?{parts.query}"
-    route = route.lstrip("/")
-    for prefix in _ROUTE_PREFIXES:
-        route = route.removeprefix(prefix)
-    inner = urlsplit("/" + route)
-    segments = [s for s in inner.path.split("/") if s]
-    wanted = parse_qs(inner.query).get("id", [""])[0].strip()
-    if segments[:2] == ["discover", "toplist"]:
-        remote_id, kind = wanted or DEFAULT_TOPLIST_ID, common_pb2.TOPLIST
-    elif segments[:1] == ["playlist"]:
-        remote_id = segments[1] if len(segments) > 1 and segments[1].isdigit() else wanted
-        kind = common_pb2.PLAYLIST_SQUARE
-    else:
-        return None
-    return PlaylistRef(remote_id, kind) if remote_id.isdigit() else None
 
 
 class Platform:

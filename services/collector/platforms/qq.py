@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs
 
 import httpx
 
@@ -13,7 +11,7 @@ from catalogsync.accounts import Account
 from catalogsync.http_client import request_json
 from catalogsync.platforms.qq import MUSICU_URL, PLATFORM, SITE_HEADERS, musicu
 from catalogsync.v1 import collector_pb2, common_pb2
-from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef, split_on_domain
+from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound
 from services.collector.platforms.qq_parse import (
     parse_playlist_detail,
     parse_square,
@@ -148,30 +146,3 @@ class Platform:
                 return response
             if not fresh or len(response.tracks) >= page.total:
                 return response
-
-
-_PATH_ID = re.compile(r"^/n/(?:ryqq|ryqq_v2|yqq)/(playlist|playsquare|toplist)/(\d+)(?:\.html)?/?$")
-_QUERY_PAGES = {
-    "/n/m/detail/taoge/index.html": common_pb2.PLAYLIST_SQUARE,
-    "/n2/m/share/details/taoge.html": common_pb2.PLAYLIST_SQUARE,
-    "/n3/other/pages/details/playlist.html": common_pb2.PLAYLIST_SQUARE,
-    "/v8/playsquare/playlist.html": common_pb2.PLAYLIST_SQUARE,
-    "/n2/m/share/details/toplist.html": common_pb2.TOPLIST,
-}
-
-
-def parse_url(url: str) -> PlaylistRef | None:
-    """The playlist or toplist a y.qq.com / i.y.qq.com URL points at (short links are followed first)."""
-    parts = split_on_domain(url, "qq.com")
-    if parts is None:
-        return None
-    path = parts.path.rstrip("/") or "/"
-    match = _PATH_ID.match(path)
-    if match:
-        kind = common_pb2.TOPLIST if match.group(1) == "toplist" else common_pb2.PLAYLIST_SQUARE
-        return PlaylistRef(match.group(2), kind)
-    if path in _QUERY_PAGES:
-        ids = parse_qs(parts.query).get("id", [])
-        if ids and ids[0].isdigit():
-            return PlaylistRef(ids[0], _QUERY_PAGES[path])
-    return None
