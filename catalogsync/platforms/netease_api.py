@@ -1,9 +1,16 @@
 """NetEase Cloud Music front doors: plain ``/api/...`` form posts and encrypted ``/eapi/...`` posts.
 
 Read endpoints go through the plain front door on ``music.163.com`` (with the web
-Referer and cookies); the song URL endpoint goes through eapi on
-``interface3.music.163.com`` (with ``os=pc``). Both answer JSON with an integer
-``code`` (200 = OK); anything else becomes an ``UpstreamError``.
+Referer and cookies); search and the song URL go through eapi on
+``interface3.music.163.com`` (with ``os=pc``), as NeteaseCloudMusicApiEnhanced/api-enhanced
+(2026) and lx-music do. Both answer JSON with an integer ``code`` (200 = OK); anything
+else becomes an ``UpstreamError``.
+
+Anonymous calls carry a device cookie (one random ``deviceId``/``NMTID`` per process, like
+a client installation). The user's own login (``MUSIC_U``, from
+``CATALOGSYNC_NETEASE_COOKIE``) is added to the Cookie header and to the eapi ``header``
+member, as api-enhanced's ``util/request.js`` sends it; it never goes into a URL, a log
+line or an error message.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, request_json
 from catalogsync.platforms.netease_crypto import eapi_encrypt, eapi_path
 
@@ -24,37 +32,52 @@ WEB_BASE = "https://music.163.com"
 EAPI_BASE = "https://interface3.music.163.com"
 REFERER = "https://music.163.com"
 APP_VERSION = "3.0.18.203152"
+# One anonymous "installation" per process: the same device id on every call.
+DEVICE_ID = secrets.token_hex(16).upper()
+_DEVICE_COOKIES = {
+    "__remember_me": "true",
+    "NMTID": secrets.token_hex(16),
+    "_ntes_nuid": secrets.token_hex(16),
+    "deviceId": DEVICE_ID,
+    "WEVNSM": "1.0.0",
+}
 
 
 def _cookie(pairs: Mapping[str, str]) -> str:
     return "; ".join(f"{name}={value}" for name, value in pairs.items())
 
 
-def web_headers() -> dict[str, str]:
-    """Referer plus the anonymous web cookies NetEase expects on ``music.163.com``."""
-    cookies = {"__remember_me": "true", "NMTID": secrets.token_hex(16), "_ntes_nuid": secrets.token_hex(16)}
-    return {"Referer": REFERER, "Cookie": _cookie(cookies)}
+def _with_account(cookies: dict[str, str], account: Account | None) -> dict[str, str]:
+    """The device cookies plus the user's own (``MUSIC_U``, ``__csrf``…), theirs winning."""
+    return {**cookies, **(account.cookies if account is not None else {})}
 
 
-def app_headers() -> dict[str, str]:
-    """Cookies of the desktop app (``os=pc``) for eapi calls."""
-    cookies = {"os": "pc", "appver": APP_VERSION, "__remember_me": "true", "NMTID": secrets.token_hex(16)}
-    return {"Referer": REFERER, "Cookie": _cookie(cookies)}
+def web_headers(account: Account | None = None) -> dict[str, str]:
+    """Referer plus the device cookies (and the user's login) on ``music.163.com``."""
+    return {"Referer": REFERER, "Cookie": _cookie(_with_account(dict(_DEVICE_COOKIES), account))}
 
 
-def _app_header() -> str:
-    """The eapi ``header`` member: a JSON string describing the app."""
+def app_headers(account: Account | None = None) -> dict[str, str]:
+    """Cookies of the desktop app (``os=pc``) for eapi calls, with the user's login when set."""
+    cookies = {"os": "pc", "appver": APP_VERSION, "osver": "Microsoft-Windows-10", **_DEVICE_COOKIES}
+    return {"Referer": REFERER, "Cookie": _cookie(_with_account(cookies, account))}
+
+
+def _app_header(account: Account | None = None) -> str:
+    """The eapi ``header`` member: a JSON string describing the app (and the login, when set)."""
     request_id = f"{int(time.time() * 1000)}_{secrets.randbelow(1000):04d}"
-    return json.dumps(
-        {
-            "os": "pc",
-            "appver": APP_VERSION,
-            "osver": "Microsoft-Windows-10",
-            "deviceId": secrets.token_hex(16).upper(),
-            "requestId": request_id,
-        },
-        separators=(",", ":"),
-    )
+    header = {
+        "os": "pc",
+        "appver": APP_VERSION,
+        "osver": "Microsoft-Windows-10",
+        "deviceId": DEVICE_ID,
+        "requestId": request_id,
+    }
+    if account is not None and account.get("MUSIC_U"):
+        header["MUSIC_U"] = account.get("MUSIC_U")
+    if account is not None and account.get("__csrf"):
+        header["__csrf"] = account.get("__csrf")
+    return json.dumps(header, separators=(",", ":"))
 
 
 def check_envelope(payload: Any, url: str, what: str, ok_codes: Collection[int] = (200,)) -> dict[str, Any]:
@@ -74,19 +97,24 @@ async def call_api(
     form: Mapping[str, Any],
     what: str,
     ok_codes: Collection[int] = (200,),
+    account: Account | None = None,
 ) -> dict[str, Any]:
     """POST a plain form to ``https://music.163.com{path}`` and check the envelope."""
     url = WEB_BASE + path
     fields = {name: str(value) for name, value in form.items()}
-    payload = await request_json(client, PLATFORM, "POST", url, data=fields, headers=web_headers())
+    payload = await request_json(client, PLATFORM, "POST", url, data=fields, headers=web_headers(account))
     return check_envelope(payload, url, what, ok_codes)
 
 
 async def call_eapi(
-    client: httpx.AsyncClient, path: str, params: Mapping[str, Any], what: str
+    client: httpx.AsyncClient,
+    path: str,
+    params: Mapping[str, Any],
+    what: str,
+    account: Account | None = None,
 ) -> dict[str, Any]:
     """POST an eapi request to ``https://interface3.music.163.com{path}`` (``/eapi/...``)."""
     url = EAPI_BASE + path
-    body = {"params": eapi_encrypt(eapi_path(path), {**params, "header": _app_header()})}
-    payload = await request_json(client, PLATFORM, "POST", url, data=body, headers=app_headers())
+    body = {"params": eapi_encrypt(eapi_path(path), {**params, "header": _app_header(account)})}
+    payload = await request_json(client, PLATFORM, "POST", url, data=body, headers=app_headers(account))
     return check_envelope(payload, url, what)
