@@ -63,7 +63,7 @@ def app_headers(account: Account | None = None) -> dict[str, str]:
     return {"Referer": REFERER, "Cookie": _cookie(_with_account(cookies, account))}
 
 
-def _app_header(account: Account | None = None) -> str:
+def eapi_header(account: Account | None = None) -> str:
     """The eapi ``header`` member: a JSON string describing the app (and the login, when set)."""
     request_id = f"{int(time.time() * 1000)}_{secrets.randbelow(1000):04d}"
     header = {
@@ -115,6 +115,6 @@ async def call_eapi(
 ) -> dict[str, Any]:
     """POST an eapi request to ``https://interface3.music.163.com{path}`` (``/eapi/...``)."""
     url = EAPI_BASE + path
-    body = {"params": eapi_encrypt(eapi_path(path), {**params, "header": _app_header(account)})}
+    body = {"params": eapi_encrypt(eapi_path(path), {**params, "header": eapi_header(account)})}
     payload = await request_json(client, PLATFORM, "POST", url, data=body, headers=app_headers(account))
     return check_envelope(payload, url, what)
