@@ -178,6 +178,7 @@ class Platform:
         """One gateway route, paged with ``song_begin``/``song_num``; None when it has no playlist."""
         response = collector_pb2.FetchPlaylistResponse()
         seen: set[str] = set()
+        begin = 0
         while True:
             param = {
                 "disstid": int(remote_id),
@@ -186,7 +187,7 @@ class Platform:
                 "userinfo": 1,
                 "orderlist": 1,
                 "onlysonglist": 0,
-                "song_begin": len(response.tracks),
+                "song_begin": begin,
                 "song_num": GATEWAY_PAGE,
             }
             payload = await musicu_raw(self._client, "req_0", module, method, param, account=self._account)
@@ -198,6 +199,7 @@ class Platform:
             page = parse_dissinfo(data, MUSICU_URL, remote_id) if isinstance(data, dict) else None
             if page is None:
                 return response if response.tracks else None
+            begin += len(page.tracks)
             if _add_page(response, page, seen, track_limit):
                 return response
 

@@ -26,6 +26,7 @@ from catalogsync.platforms.qq import (
     MUSICU_URL,
     PLATFORM,
     QQSong,
+    account_uin,
     expect_shape,
     musicu,
     musicu_raw,
@@ -193,7 +194,7 @@ class Source:
                 "guid": _guid(),
                 "songmid": [track.remote_id] * len(names),
                 "songtype": [0] * len(names),
-                "uin": "0",
+                "uin": account_uin(self._account),
                 "loginflag": 1,
                 "platform": "20",
             }
