@@ -25,9 +25,11 @@ import httpx
 
 from catalogsync.accounts import Account
 from catalogsync.http_client import USER_AGENT, UpstreamError, request_json
+from catalogsync.platforms.qq_sign import body_bytes, sign
 
 PLATFORM = "qq"
 MUSICU_URL = "https://u.y.qq.com/cgi-bin/musicu.fcg"
+SIGNED_URL = "https://u.y.qq.com/cgi-bin/musics.fcg"
 SITE_HEADERS = {"Referer": "https://y.qq.com/", "Origin": "https://y.qq.com"}
 # The QQ Music Android app: lx-music-mobile (2025-11, "修复TX源搜索失败") sends this comm and version.
 APP_VERSION = 14090508
@@ -112,20 +114,20 @@ def musicu_body(
     return {"comm": comm_member or WEB_COMM, key: {"module": module, "method": method, "param": param}}
 
 
-def musicu_data(payload: Any, key: str, what: str) -> dict[str, Any]:
+def musicu_data(payload: Any, key: str, what: str, url: str = MUSICU_URL) -> dict[str, Any]:
     """The ``data`` of named request ``key``, after checking the top-level and per-request codes."""
     if not isinstance(payload, dict):
-        raise UpstreamError(PLATFORM, MUSICU_URL, f"{what}: the gateway answer is not an object")
+        raise UpstreamError(PLATFORM, url, f"{what}: the gateway answer is not an object")
     if payload.get("code") != 0:
-        raise UpstreamError(PLATFORM, MUSICU_URL, f"{what}: gateway code {payload.get('code')!r}")
+        raise UpstreamError(PLATFORM, url, f"{what}: gateway code {payload.get('code')!r}")
     part = payload.get(key)
     if not isinstance(part, dict):
-        raise UpstreamError(PLATFORM, MUSICU_URL, f"{what}: the answer has no {key!r} member")
+        raise UpstreamError(PLATFORM, url, f"{what}: the answer has no {key!r} member")
     if part.get("code") != 0:
-        raise UpstreamError(PLATFORM, MUSICU_URL, f"{what}: request code {part.get('code')!r}")
+        raise UpstreamError(PLATFORM, url, f"{what}: request code {part.get('code')!r}")
     data = part.get("data")
     if not isinstance(data, dict):
-        raise UpstreamError(PLATFORM, MUSICU_URL, f"{what}: the answer has no data")
+        raise UpstreamError(PLATFORM, url, f"{what}: the answer has no data")
     return data
 
 
@@ -138,14 +140,19 @@ async def musicu_raw(
     *,
     account: Account | None = None,
     app: bool = False,
+    signed: bool = False,
 ) -> Any:
-    """POST one named request to the gateway and return the whole answer (codes unchecked)."""
+    """POST one named request to the gateway and return the whole answer (codes unchecked).
+
+    ``signed``: to ``musics.fcg?sign=`` (as lx-music signs its search) instead of ``musicu.fcg``."""
+    body = musicu_body(key, module, method, param, comm(account, app=app))
     return await request_json(
         client,
         PLATFORM,
         "POST",
-        MUSICU_URL,
-        json_body=musicu_body(key, module, method, param, comm(account, app=app)),
+        SIGNED_URL if signed else MUSICU_URL,
+        params={"sign": sign(body_bytes(body))} if signed else None,
+        json_body=body,
         headers=request_headers(account, app=app),
     )
 
@@ -159,10 +166,11 @@ async def musicu(
     *,
     account: Account | None = None,
     app: bool = False,
+    signed: bool = False,
 ) -> dict[str, Any]:
     """POST one named request to the gateway and return its checked ``data``."""
-    payload = await musicu_raw(client, key, module, method, param, account=account, app=app)
-    return musicu_data(payload, key, f"{module}.{method}")
+    payload = await musicu_raw(client, key, module, method, param, account=account, app=app, signed=signed)
+    return musicu_data(payload, key, f"{module}.{method}", SIGNED_URL if signed else MUSICU_URL)
 
 
 @dataclass(frozen=True)

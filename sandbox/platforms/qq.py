@@ -12,7 +12,8 @@
   ``Pl<index:04d>`` for square playlists and ``Tp<index:04d>`` for toplists; unknown codes go to
   ``https://y.qq.com/``.
 - ``u.y.qq.com/cgi-bin/musicu.fcg``: see ``sandbox.platforms.qq_gateway`` (toplists, search,
-  vkey, the playlist routes, "who am I", and the test account).
+  vkey, the playlist routes, "who am I", and the test account). ``musics.fcg?sign=`` is the
+  same gateway for POSTs whose ``sign`` matches the body (else ``{"code": 2000}``).
 - ``ws.stream`` / ``isure.stream.qqmusic.qq.com/<filename>?vkey=&guid=``: media (403 on a bad vkey).
 - covers on ``y.gtimg.cn``, ``qpic.y.qq.com`` and ``y.qq.com``; ``y.qq.com/n/...`` answers a small page.
 """
@@ -30,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Host, Route, Router
 
+from catalogsync.platforms.qq_sign import sign
 from sandbox import ids
 from sandbox.app import SandboxState, cover_response, json_response, media_response
 from sandbox.catalog import INSTRUMENTAL, VARIANTS, Catalog
@@ -47,6 +49,7 @@ HOSTS: tuple[str, ...] = (
     "y.gtimg.cn",
 )
 REFUSED = {"retcode": -1310, "code": -1310, "subcode": -1310, "message": "referer not allowed"}
+BAD_SIGN = {"code": 2000, "msg": "sign check failed"}
 NO_LYRICS = {"retcode": -1901, "code": -1901, "subcode": -1901}
 HOMEPAGE_PRIVATE = {"code": 0, "subcode": 4000, "msg": "", "cdnum": 0, "realcdnum": 0}
 PLACEHOLDER_LYRIC = "[00:00:00]此歌曲为没有填词的纯音乐，请您欣赏"
@@ -181,6 +184,16 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             body = None
         return json_response(gateway(catalog, body, request))
 
+    async def signed_musicu(request: Request) -> Response:
+        raw = await request.body()
+        if request.query_params.get("sign") != sign(raw):
+            return json_response(BAD_SIGN)
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            body = None
+        return json_response(gateway(catalog, body, request))
+
     async def stream(request: Request) -> Response:
         name = request.path_params["filename"]
         parsed = shapes.parse_filename(name)
@@ -222,7 +235,15 @@ def routes(state: SandboxState) -> list[BaseRoute]:
     media = Router(routes=[Route("/{filename}", stream, methods=["GET", "HEAD"])])
     return [
         *(Host(host, cgi) for host in CGI_HOSTS),
-        Host("u.y.qq.com", Router(routes=[Route("/cgi-bin/musicu.fcg", musicu, methods=["GET", "POST"])])),
+        Host(
+            "u.y.qq.com",
+            Router(
+                routes=[
+                    Route("/cgi-bin/musicu.fcg", musicu, methods=["GET", "POST"]),
+                    Route("/cgi-bin/musics.fcg", signed_musicu, methods=["POST"]),
+                ]
+            ),
+        ),
         *(Host(host, media) for host in STREAM_HOSTS),
         Host("y.gtimg.cn", Router(routes=[Route("/music/photo_new/{name}", album_cover)])),
         Host("qpic.y.qq.com", Router(routes=[Route("/music_cover/{path:path}", named_cover)])),

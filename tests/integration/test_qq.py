@@ -292,7 +292,7 @@ async def test_missing_referer_is_refused(sandbox: Sandbox) -> None:
 
 async def test_broken_json_is_an_upstream_error(sandbox_faults: Sandbox) -> None:
     sandbox_faults.set_faults(
-        {"host": "u.y.qq.com", "path_prefix": "/cgi-bin/musicu.fcg", "broken_json": True},
+        {"host": "u.y.qq.com", "path_prefix": "/cgi-bin/music", "broken_json": True},  # both gateways
         {"host": "c.y.qq.com", "path_prefix": "/splcloud/", "broken_json": True},
     )
     async with sandbox_faults.client() as client:
@@ -307,3 +307,25 @@ async def test_http_500_is_an_upstream_error(sandbox_faults: Sandbox) -> None:
     async with sandbox_faults.client() as client:
         with pytest.raises(UpstreamError, match="HTTP 500"):
             await Source(client).lyrics(SourceTrack(source="qq", remote_id=ids.qq_song_mid(0)))
+
+
+def gateway_requests(sandbox: Sandbox, path: str) -> int:
+    return sandbox.requests()["requests"].get(f"u.y.qq.com/cgi-bin/{path}", 0)
+
+
+async def test_search_is_signed_and_falls_back_to_the_plain_gateway(sandbox_faults: Sandbox) -> None:
+    async with sandbox_faults.client() as client:
+        source = Source(client)
+        plain_before = gateway_requests(sandbox_faults, "musicu.fcg")
+        signed_before = gateway_requests(sandbox_faults, "musics.fcg")
+        first = await source.search("晴空下的约定 林一舟", 5)
+        assert gateway_requests(sandbox_faults, "musics.fcg") == signed_before + 1
+        assert gateway_requests(sandbox_faults, "musicu.fcg") == plain_before
+        sandbox_faults.set_faults({"host": "u.y.qq.com", "path_prefix": "/cgi-bin/musics.fcg", "status": 403})
+        second = await source.search("晴空下的约定 林一舟", 5)
+        assert gateway_requests(sandbox_faults, "musicu.fcg") == plain_before + 1
+        forged = await client.post(
+            "https://u.y.qq.com/cgi-bin/musics.fcg", params={"sign": "zzcforged"}, json={"comm": WEB_COMM}
+        )
+    assert [t.remote_id for t in first] == [t.remote_id for t in second] and first
+    assert forged.status_code == 403  # the fault still applies to the signed endpoint

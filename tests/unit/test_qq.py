@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, parse_json
 from catalogsync.platforms.qq import MUSICU_URL, account_uin, clean_text, comm, musicu_data, request_headers
+from catalogsync.platforms.qq_sign import body_bytes, sign
 from catalogsync.v1 import common_pb2
 from sandbox.platforms.qq_shapes import entities
 from services.collector.platforms.base import PlaylistNotFound
@@ -295,6 +297,18 @@ def test_dissinfo_page_and_empty_answers() -> None:
     )
     assert [t.remote_song_id for t in page.tracks] == ["002xYzQq01AbCd"]
     assert parse_dissinfo({"dirinfo": {}, "songlist": [], "total_song_num": 0}, URL, "1") is None
+
+
+def test_sign_shape() -> None:
+    body = body_bytes({"comm": {"ct": "11"}, "req": {"module": "m", "method": "晴空", "param": {}}})
+    assert "晴空".encode() in body and b", " not in body  # what httpx sends for json=
+    value = sign(body)
+    assert value == sign(body) and value.startswith("zzc") and value == value.lower()
+    digest = hashlib.sha1(body).hexdigest()  # the documented picks: qq.md §1
+    assert value[3:10] == "".join(digest[i] for i in (23, 14, 6, 36, 16, 7, 19))
+    assert value.endswith("".join(digest[i] for i in (16, 1, 32, 12, 19, 27, 8, 5)))
+    assert not set(value) & set("\\/+=")
+    assert sign(body + b" ") != value
 
 
 def test_who_am_i_answers() -> None:

@@ -1,7 +1,8 @@
 """QQ Music as a download source: musicu search (app comm), vkey media URLs (POST), lyrics.
 
 Follows lx-music-mobile (2025-11) for search — ``DoSearchForQQMusicMobile`` with the app
-``comm`` and the QQ Music app User-Agent; the web comm gets no results — and
+``comm`` and the QQ Music app User-Agent, signed (``musics.fcg?sign=``) first and through the
+plain ``musicu.fcg`` when that fails; the web comm gets no results — and
 luren-dc/QQMusicApi (2025-08) / copws/qq-music-api (2025-09) for vkey filenames:
 ``<prefix><songmid><media_mid>`` (then ``<prefix><songmid><songmid>``), never the media
 mid twice, always by POST (the GET ``data=`` form answers an empty ``purl``).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import random
 import re
 from typing import Any
@@ -35,6 +37,7 @@ from catalogsync.platforms.qq import (
 )
 from services.resolver.sources.base import AccountCheck, MediaLink, QualityOption, SourceTrack
 
+log = logging.getLogger(__name__)
 LYRIC_URL = "https://c.y.qq.com/lyric/fcgi-bin/fcg_query_lyric_new.fcg"
 LYRIC_HEADERS = {"Referer": "https://y.qq.com/portal/player.html"}
 MEDIA_HEADERS = {"Referer": "http://y.qq.com"}
@@ -181,7 +184,13 @@ class Source:
             "highlight": 0,
             "grp": 1,
         }
-        data = await musicu(self._client, "req", *SEARCH, param, account=self._account, app=True)
+        try:
+            data = await musicu(
+                self._client, "req", *SEARCH, param, account=self._account, app=True, signed=True
+            )
+        except UpstreamError as exc:
+            log.info("qq signed search failed, trying the plain gateway: %s", exc)
+            data = await musicu(self._client, "req", *SEARCH, param, account=self._account, app=True)
         return parse_search(data, MUSICU_URL, self._labels)[:limit]
 
     async def media(self, track: SourceTrack, quality: QualityOption) -> MediaLink | None:
