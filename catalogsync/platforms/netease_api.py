@@ -59,19 +59,31 @@ def web_headers(account: Account | None = None) -> dict[str, str]:
 
 def app_headers(account: Account | None = None) -> dict[str, str]:
     """Cookies of the desktop app (``os=pc``) for eapi calls, with the user's login when set."""
-    cookies = {"os": "pc", "appver": APP_VERSION, "osver": "Microsoft-Windows-10", **_DEVICE_COOKIES}
+    cookies = {
+        "os": "pc",
+        "appver": APP_VERSION,
+        "osver": "Microsoft-Windows-10",
+        "channel": "netease",
+        **_DEVICE_COOKIES,
+    }
     return {"Referer": REFERER, "Cookie": _cookie(_with_account(cookies, account))}
 
 
 def eapi_header(account: Account | None = None) -> str:
-    """The eapi ``header`` member: a JSON string describing the app (and the login, when set)."""
-    request_id = f"{int(time.time() * 1000)}_{secrets.randbelow(1000):04d}"
+    """The eapi ``header`` member: a JSON string describing the app (and the login, when set),
+    with the fields api-enhanced's ``util/request.js`` sends."""
+    now = time.time()
     header = {
         "os": "pc",
         "appver": APP_VERSION,
         "osver": "Microsoft-Windows-10",
         "deviceId": DEVICE_ID,
-        "requestId": request_id,
+        "channel": "netease",
+        "versioncode": "140",
+        "mobilename": "",
+        "buildver": str(int(now)),
+        "resolution": "1920x1080",
+        "requestId": f"{int(now * 1000)}_{secrets.randbelow(1000):04d}",
     }
     if account is not None and account.get("MUSIC_U"):
         header["MUSIC_U"] = account.get("MUSIC_U")
