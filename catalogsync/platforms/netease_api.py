@@ -7,7 +7,8 @@ Referer and cookies); search and the song URL go through eapi on
 else becomes an ``UpstreamError``.
 
 Anonymous calls carry a device cookie (one random ``deviceId``/``NMTID`` per process, like
-a client installation). The user's own login (``MUSIC_U``, from
+a client installation) and the anonymous ``MUSIC_A`` token registered for that device
+(``netease_anonymous``). The user's own login (``MUSIC_U``, from
 ``CATALOGSYNC_NETEASE_COOKIE``) is added to the Cookie header and to the eapi ``header``
 member, as api-enhanced's ``util/request.js`` sends it; it never goes into a URL, a log
 line or an error message.
@@ -25,6 +26,7 @@ import httpx
 
 from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, request_json
+from catalogsync.platforms.netease_anonymous import AnonymousToken
 from catalogsync.platforms.netease_crypto import eapi_encrypt, eapi_path
 
 PLATFORM = "netease"
@@ -47,17 +49,28 @@ def _cookie(pairs: Mapping[str, str]) -> str:
     return "; ".join(f"{name}={value}" for name, value in pairs.items())
 
 
-def _with_account(cookies: dict[str, str], account: Account | None) -> dict[str, str]:
-    """The device cookies plus the user's own (``MUSIC_U``, ``__csrf``…), theirs winning."""
-    return {**cookies, **(account.cookies if account is not None else {})}
+ANONYMOUS = AnonymousToken(DEVICE_ID)
 
 
-def web_headers(account: Account | None = None) -> dict[str, str]:
+def _logged_in(account: Account | None) -> bool:
+    return account is not None and bool(account.get("MUSIC_U"))
+
+
+def _with_account(cookies: dict[str, str], account: Account | None, music_a: str) -> dict[str, str]:
+    """The device cookies plus the user's own (``MUSIC_U``, ``__csrf``…), theirs winning;
+    ``MUSIC_A`` only when there is no ``MUSIC_U``."""
+    merged = {**cookies, **(account.cookies if account is not None else {})}
+    if music_a and not _logged_in(account):
+        merged["MUSIC_A"] = music_a
+    return merged
+
+
+def web_headers(account: Account | None = None, music_a: str = "") -> dict[str, str]:
     """Referer plus the device cookies (and the user's login) on ``music.163.com``."""
-    return {"Referer": REFERER, "Cookie": _cookie(_with_account(dict(_DEVICE_COOKIES), account))}
+    return {"Referer": REFERER, "Cookie": _cookie(_with_account(dict(_DEVICE_COOKIES), account, music_a))}
 
 
-def app_headers(account: Account | None = None) -> dict[str, str]:
+def app_headers(account: Account | None = None, music_a: str = "") -> dict[str, str]:
     """Cookies of the desktop app (``os=pc``) for eapi calls, with the user's login when set."""
     cookies = {
         "os": "pc",
@@ -66,10 +79,10 @@ def app_headers(account: Account | None = None) -> dict[str, str]:
         "channel": "netease",
         **_DEVICE_COOKIES,
     }
-    return {"Referer": REFERER, "Cookie": _cookie(_with_account(cookies, account))}
+    return {"Referer": REFERER, "Cookie": _cookie(_with_account(cookies, account, music_a))}
 
 
-def eapi_header(account: Account | None = None) -> str:
+def eapi_header(account: Account | None = None, music_a: str = "") -> str:
     """The eapi ``header`` member: a JSON string describing the app (and the login, when set),
     with the fields api-enhanced's ``util/request.js`` sends."""
     now = time.time()
@@ -87,9 +100,15 @@ def eapi_header(account: Account | None = None) -> str:
     }
     if account is not None and account.get("MUSIC_U"):
         header["MUSIC_U"] = account.get("MUSIC_U")
+    elif music_a:
+        header["MUSIC_A"] = music_a
     if account is not None and account.get("__csrf"):
         header["__csrf"] = account.get("__csrf")
     return json.dumps(header, separators=(",", ":"))
+
+
+async def _music_a(client: httpx.AsyncClient, account: Account | None) -> str:
+    return "" if _logged_in(account) else await ANONYMOUS.get(client, web_headers())
 
 
 def check_envelope(payload: Any, url: str, what: str, ok_codes: Collection[int] = (200,)) -> dict[str, Any]:
@@ -114,7 +133,8 @@ async def call_api(
     """POST a plain form to ``https://music.163.com{path}`` and check the envelope."""
     url = WEB_BASE + path
     fields = {name: str(value) for name, value in form.items()}
-    payload = await request_json(client, PLATFORM, "POST", url, data=fields, headers=web_headers(account))
+    headers = web_headers(account, await _music_a(client, account))
+    payload = await request_json(client, PLATFORM, "POST", url, data=fields, headers=headers)
     return check_envelope(payload, url, what, ok_codes)
 
 
@@ -127,6 +147,9 @@ async def call_eapi(
 ) -> dict[str, Any]:
     """POST an eapi request to ``https://interface3.music.163.com{path}`` (``/eapi/...``)."""
     url = EAPI_BASE + path
-    body = {"params": eapi_encrypt(eapi_path(path), {**params, "header": eapi_header(account)})}
-    payload = await request_json(client, PLATFORM, "POST", url, data=body, headers=app_headers(account))
+    music_a = await _music_a(client, account)
+    body = {"params": eapi_encrypt(eapi_path(path), {**params, "header": eapi_header(account, music_a)})}
+    payload = await request_json(
+        client, PLATFORM, "POST", url, data=body, headers=app_headers(account, music_a)
+    )
     return check_envelope(payload, url, what)

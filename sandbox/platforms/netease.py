@@ -221,7 +221,16 @@ def routes(state: SandboxState) -> list[Route]:
         return json_response(vip.song_list_page(catalog, tracks, total))
 
     async def account(request: Request, _: Params) -> Response:
-        return json_response(vip.account_answer(vip.is_vip(request)))
+        anonymous = vip.anonymous_token_ok(catalog.config.seed, request.cookies.get("MUSIC_A", ""))
+        return json_response(vip.account_answer(vip.is_vip(request), anonymous))
+
+    async def register_anonymous(_: Request, params: Params) -> Response:
+        if not params.get("params") or not params.get("encSecKey"):
+            raise BadRequest("a weapi request has params and encSecKey")
+        token = vip.new_anonymous_token(catalog.config.seed)
+        response = json_response({"code": 200, "userId": 8000001, "createTime": shapes.BASE_TIME_MS})
+        response.set_cookie("MUSIC_A", token, max_age=2_592_000, path="/", domain=".music.163.com")
+        return response
 
     async def media(request: Request) -> Response:
         if not (request.url.hostname or "").endswith(".music.126.net"):
@@ -261,6 +270,7 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/api/cloudsearch/pc", endpoint(search), methods=web),
         Route("/api/song/lyric", endpoint(lyric), methods=web),
         Route("/api/nuser/account/get", endpoint(account), methods=web),
+        Route("/weapi/register/anonimous", endpoint(register_anonymous), methods=["POST"]),
         Route("/eapi/song/enhance/player/url/v1", endpoint(song_url), methods=["POST"]),
         Route("/eapi/search/song/list/page", endpoint(song_list_page), methods=["POST"]),
         Route(

@@ -7,6 +7,10 @@ playlist (one index past the square's last) is visible. Anonymous clients get at
 ``exhigh`` (320k) of free songs, a 30-second trial of VIP-only songs, and ``code 401``
 for the private playlist.
 
+Anonymous login: ``/weapi/register/anonimous`` (weapi, which the sandbox cannot decrypt: any
+``params``/``encSecKey`` form is accepted) sets a ``MUSIC_A`` cookie the sandbox can check
+later (``anonymous_token_ok``); ``nuser/account/get`` with it answers an anonymous account.
+
 Search: ``/eapi/search/song/list/page`` lists every song; ``/api/cloudsearch/pc`` leaves out
 about one work in five (``hidden_from_cloudsearch``), like lx-music-desktop issue #2665.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from typing import Any
 
 from starlette.requests import Request
@@ -83,8 +88,24 @@ def song_list_page(catalog: Catalog, tracks: list[Track], total: int) -> dict[st
     return {"code": 200, "data": {"resources": resources, "totalCount": total, "hasMore": False}}
 
 
-def account_answer(vip: bool) -> dict[str, Any]:
-    """``nuser/account/get``: the VIP user, or nobody (``account``/``profile`` null)."""
+def _token_sign(seed: int, nonce: str) -> str:
+    return hashlib.md5(f"netease-anonymous|{seed}|{nonce}".encode()).hexdigest()[:16]
+
+
+def new_anonymous_token(seed: int) -> str:
+    nonce = secrets.token_hex(8)
+    return f"{nonce}{_token_sign(seed, nonce)}"
+
+
+def anonymous_token_ok(seed: int, token: str) -> bool:
+    return len(token) == 32 and _token_sign(seed, token[:16]) == token[16:]
+
+
+def account_answer(vip: bool, anonymous: bool = False) -> dict[str, Any]:
+    """``nuser/account/get``: the VIP user, an anonymous account (a valid ``MUSIC_A``), or
+    nobody (``account``/``profile`` null)."""
+    if not vip and anonymous:
+        return {"code": 200, "account": {"id": 8000001, "type": 1000, "anonimousUser": True}, "profile": None}
     if not vip:
         return {"code": 200, "account": None, "profile": None}
     return {

@@ -256,3 +256,17 @@ async def test_anonymous_search_offers_at_most_320k(client: httpx.AsyncClient, c
         SourceTrack(source="netease", remote_id=str(ids.netease_song_id(key))), FLAC
     )
     assert link is not None and link.quality.label == catalog.best_quality("netease", key, "320k").label
+
+
+async def test_anonymous_calls_carry_the_registered_music_a(
+    client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    """Without MUSIC_U the device is registered once and its MUSIC_A goes along (api-enhanced)."""
+    payload = await call_api(client, "/api/nuser/account/get", {}, "who am I")
+    assert payload["account"]["anonimousUser"] is True
+    assert "MUSIC_A" not in client.cookies  # not left in the shared client's jar
+    async with sandbox.client() as fresh:
+        unregistered = await fresh.post(
+            "https://music.163.com/api/nuser/account/get", headers={"Referer": "https://music.163.com"}
+        )
+    assert unregistered.json()["account"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError
+from catalogsync.platforms.netease_anonymous import anonymous_username
 from catalogsync.platforms.netease_api import app_headers, check_envelope, eapi_header, web_headers
 from catalogsync.platforms.netease_crypto import (
     EapiError,
@@ -366,3 +368,21 @@ def test_music_u_goes_in_the_cookie_and_the_eapi_header_only_with_an_account() -
     assert (header["MUSIC_U"], header["__csrf"], header["os"]) == ("secret-login", "c5", "pc")
     assert "MUSIC_U" not in json.loads(eapi_header())
     assert json.loads(eapi_header())["deviceId"] == header["deviceId"]  # one device per process
+
+
+def test_anonymous_username_encodes_the_device_id() -> None:
+    device = "0123456789ABCDEF0123456789ABCDEF"
+    decoded = base64.b64decode(anonymous_username(device)).decode()
+    ident, digest = decoded.split(" ")
+    assert ident == device
+    key = b"3go8&$8*3*3h0k(2)2"
+    xored = bytes(b ^ key[i % len(key)] for i, b in enumerate(device.encode()))
+    assert base64.b64decode(digest) == hashlib.md5(xored).digest()
+
+
+def test_music_a_only_without_music_u() -> None:
+    assert "MUSIC_A=anon-token" in app_headers(None, "anon-token")["Cookie"]
+    assert json.loads(eapi_header(None, "anon-token"))["MUSIC_A"] == "anon-token"
+    account = Account("netease", {"MUSIC_U": "login"}, "env")
+    assert "MUSIC_A" not in web_headers(account, "anon-token")["Cookie"]
+    assert "MUSIC_A" not in json.loads(eapi_header(account, "anon-token"))
