@@ -329,3 +329,14 @@ async def test_search_is_signed_and_falls_back_to_the_plain_gateway(sandbox_faul
         )
     assert [t.remote_id for t in first] == [t.remote_id for t in second] and first
     assert forged.status_code == 403  # the fault still applies to the signed endpoint
+
+
+async def test_playlist_detail_survives_a_failing_cgi(sandbox_faults: Sandbox, world: Catalog) -> None:
+    playlist = world.playlists("qq", "playlist_square")[0]  # normally served by the CGI
+    sandbox_faults.set_faults({"host": "c.y.qq.com", "path_prefix": "/qzone/", "status": 502})
+    async with sandbox_faults.client() as client:
+        platform = Platform(client)
+        response = await platform.fetch_playlist(playlist.remote_id, common_pb2.PLAYLIST_SQUARE, 0)
+        with pytest.raises(UpstreamError, match="HTTP 502"):  # unknown: not "not found" while the CGI fails
+            await platform.fetch_playlist("8052199999", common_pb2.PLAYLIST_SQUARE, 0)
+    assert [t.remote_song_id for t in response.tracks] == [ids.qq_song_mid(k) for k in playlist.track_keys]

@@ -4,7 +4,8 @@ Playlist detail tries, in order: the legacy CGI ``fcg_ucc_getcdinfo_byids_cp`` (
 ``song_begin``/``song_num``); when it answers ``subcode 4000`` / no ``cdlist`` (many public
 playlists since 2026-03), the gateway ``music.srfDissInfo.aiDissInfo`` /
 ``uniform_get_Dissinfo`` as lx-music-mobile does (2026-05); then ``music.srfDissInfo.DissInfo``
-/ ``CgiGetDiss`` (luren-dc). A playlist is "not found or private" only when all three say so.
+/ ``CgiGetDiss`` (luren-dc). The gateway routes are also tried when the CGI fails outright.
+A playlist is "not found or private" only when all three say so.
 The user's own QQ login (cookies and ``comm``) goes along, so their private playlists work.
 """
 
@@ -137,16 +138,21 @@ class Platform:
 
     async def _playlist(self, remote_id: str, track_limit: int) -> collector_pb2.FetchPlaylistResponse:
         refusals: list[str] = []
+        cgi_error: UpstreamError | None = None
         try:
             return await self._playlist_by_cgi(remote_id, track_limit)
         except PlaylistNotFound as exc:
             refusals.append(f"CGI: {exc}")
+        except UpstreamError as exc:  # the CGI failed: the gateway may still answer
+            cgi_error = exc
         if remote_id.isdigit():
             for module, method in DISS_ROUTES:
                 found = await self._playlist_by_gateway(remote_id, track_limit, module, method)
                 if found is not None:
                     return found
                 refusals.append(f"{method}: no playlist")
+        if cgi_error is not None:
+            raise cgi_error  # not "not found": the route that might have known failed
         raise PlaylistNotFound(f"playlist {remote_id} not found or private ({'; '.join(refusals)})")
 
     async def _playlist_by_cgi(self, remote_id: str, track_limit: int) -> collector_pb2.FetchPlaylistResponse:
