@@ -167,8 +167,8 @@ class Source:
 
     @property
     def _labels(self) -> frozenset[str] | None:
-        """The files this client may get: all with an account, up to 320k without."""
-        return None if self._account is not None else ANONYMOUS_LABELS
+        """The files this client may get: all with a login (``MUSIC_U``), up to 320k without."""
+        return None if self._account is not None and self._account.get("MUSIC_U") else ANONYMOUS_LABELS
 
     async def search(self, keyword: str, limit: int) -> list[SourceTrack]:
         """``search/song/list/page`` first; ``cloudsearch/pc`` when it fails or finds nothing."""

@@ -28,6 +28,7 @@ from catalogsync.platforms.qq import (
     MUSICU_URL,
     PLATFORM,
     QQSong,
+    account_key,
     account_uin,
     expect_shape,
     musicu,
@@ -171,8 +172,9 @@ class Source:
 
     @property
     def _labels(self) -> frozenset[str] | None:
-        """The files this client may get: all with an account, 128k without."""
-        return None if self._account is not None else ANONYMOUS_LABELS
+        """The files this client may get: all with a login (uin and key), 128k without."""
+        logged_in = account_uin(self._account) != "0" and bool(account_key(self._account))
+        return None if logged_in else ANONYMOUS_LABELS
 
     async def search(self, keyword: str, limit: int) -> list[SourceTrack]:
         param = {
