@@ -215,3 +215,32 @@ async def test_private_playlist_needs_the_login(sandbox: Sandbox, world: Catalog
         )
     assert response.playlist.name == private.name
     assert [t.remote_song_id for t in response.tracks] == [SONG_ID[platform](k) for k in private.track_keys]
+
+
+@pytest.mark.parametrize(
+    ("platform", "fault"),
+    [
+        ("qq", {"host": "u.y.qq.com", "path_prefix": "/cgi-bin/music", "broken_json": True}),
+        ("netease", {"host": "*.music.163.com", "path_prefix": "/", "status": 500}),
+    ],
+)
+async def test_platform_errors_carry_no_cookie(
+    sandbox_faults: Sandbox,
+    world: Catalog,
+    caplog: pytest.LogCaptureFixture,
+    platform: str,
+    fault: dict[str, object],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    key = vip_only_song(world, platform)
+    sandbox_faults.set_faults(fault)
+    request = resolver_pb2.ResolveRequest(song=song_snapshot(world, key), download_sources=[platform])
+    async with resolver(
+        sandbox_faults, {f"CATALOGSYNC_{platform.upper()}_COOKIE": COOKIES[platform]}
+    ) as stub:
+        answer = await stub.Resolve(request)
+    errors = [s.error for s in answer.sources if s.error]
+    assert errors and not answer.candidates  # the failure reached the answer…
+    secret = SECRETS[platform]
+    assert secret not in text_format.MessageToString(answer, as_utf8=True)  # …without the cookie
+    assert not [r for r in caplog.records if secret in r.getMessage()]
