@@ -75,11 +75,12 @@ def vip_only_song(world: Catalog, platform: str) -> int:
     pytest.fail(f"the sandbox has no VIP-only {platform} song with a FLAC file")
 
 
-def song_snapshot(world: Catalog, key: int) -> common_pb2.SongSnapshot:
+def song_snapshot(world: Catalog, key: int, platform: str) -> common_pb2.SongSnapshot:
+    """The song as the discovery platform listed it."""
     track = world.track(key)
     return common_pb2.SongSnapshot(
-        platform="qq",
-        remote_song_id="not-used",
+        platform=platform,
+        remote_song_id=SONG_ID[platform](key),
         name=track.title,
         artists=[common_pb2.ArtistRef(name=a) for a in track.artists],
         duration_s=track.duration_s,
@@ -151,7 +152,9 @@ async def test_vip_song_resolves_and_downloads_at_the_vip_quality(
     caplog.set_level(logging.DEBUG)
     key = vip_only_song(world, platform)
     remote_id = SONG_ID[platform](key)
-    request = resolver_pb2.ResolveRequest(song=song_snapshot(world, key), download_sources=[platform])
+    request = resolver_pb2.ResolveRequest(
+        song=song_snapshot(world, key, platform), download_sources=[platform]
+    )
     async with resolver(sandbox, {}) as anonymous:
         refused = await anonymous.Resolve(request)
     assert remote_id not in {c.remote_id for c in refused.candidates}
@@ -234,7 +237,9 @@ async def test_platform_errors_carry_no_cookie(
     caplog.set_level(logging.DEBUG)
     key = vip_only_song(world, platform)
     sandbox_faults.set_faults(fault)
-    request = resolver_pb2.ResolveRequest(song=song_snapshot(world, key), download_sources=[platform])
+    request = resolver_pb2.ResolveRequest(
+        song=song_snapshot(world, key, platform), download_sources=[platform]
+    )
     async with resolver(
         sandbox_faults, {f"CATALOGSYNC_{platform.upper()}_COOKIE": COOKIES[platform]}
     ) as stub:
