@@ -81,6 +81,8 @@ async def finish(
     skip_reason: str | None = None,
     file_location_id: int | None = None,
     delay: float = 0.0,
+    candidates: list[dict[str, Any]] | None = None,
+    failure_class: str | None = None,
 ) -> None:
     """Record the outcome; raises LeaseLost when the lease is no longer ours (nothing changes).
 
@@ -98,6 +100,8 @@ async def finish(
             "skip_reason": clean(skip_reason) if skip_reason else None,
             "file_location_id": file_location_id,
             "delay": timedelta(seconds=delay),
+            "candidates": Jsonb(clean(candidates)) if candidates is not None else None,
+            "failure_class": failure_class,
         },
     )
     if await cursor.fetchone() is None:

@@ -10,7 +10,7 @@ import psycopg
 
 Commit = Callable[[psycopg.AsyncConnection], Awaitable[int | None]]
 
-Status = Literal["succeeded", "failed", "skipped", "retry", "release"]
+Status = Literal["succeeded", "failed", "skipped", "unavailable", "retry", "release"]
 
 
 @dataclass
@@ -24,6 +24,10 @@ class Outcome:
     the attempts run out; ``release`` gives it back without counting the attempt,
     either pausing the job with ``pause_reason`` (e.g. the disk is full) or, with
     no reason (:meth:`defer`), for a short wait (e.g. one of our services restarts).
+    ``unavailable`` is an outcome, not an error: no permitted source serves the song.
+    ``failure_class`` says why an item did not succeed (see ``StageSummary.failures_by_class``),
+    ``candidates`` what the resolver considered (stored with the item), ``retry_after`` overrides
+    the back-off of a retry (seconds).
     """
 
     status: Status
@@ -32,6 +36,9 @@ class Outcome:
     skip_reason: str | None = None
     commit: Commit | None = None
     pause_reason: str | None = None
+    failure_class: str | None = None
+    candidates: list[dict[str, Any]] | None = None
+    retry_after: float | None = None
 
     @classmethod
     def ok(cls, result: dict[str, Any] | None = None, commit: Commit | None = None) -> Outcome:
@@ -48,8 +55,12 @@ class Outcome:
         return cls("skipped", result if result is not None else {}, skip_reason=reason)
 
     @classmethod
-    def retry(cls, error: str) -> Outcome:
-        return cls("retry", error=error)
+    def unavailable(cls, reason: str, commit: Commit | None = None) -> Outcome:
+        return cls("unavailable", skip_reason=reason, commit=commit)
+
+    @classmethod
+    def retry(cls, error: str, failure_class: str | None = None, retry_after: float | None = None) -> Outcome:
+        return cls("retry", error=error, failure_class=failure_class, retry_after=retry_after)
 
     @classmethod
     def release(cls, pause_reason: str) -> Outcome:

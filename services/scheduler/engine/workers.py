@@ -235,7 +235,8 @@ class StagePool:
         status = outcome.status
         if status == "retry":
             status = "queued" if lease.attempt < self.ctx.settings.item_attempts else "failed"
-        if status in ("succeeded", "skipped") and outcome.commit is None:
+        explained = outcome.candidates is not None or outcome.failure_class is not None
+        if status in ("succeeded", "skipped") and outcome.commit is None and not explained:
             # The cheap common case (e.g. "already downloaded"): one statement, no transaction;
             # watchers hear about it through the flusher's progress notification.
             async with self.ctx.pool.connection() as conn:
@@ -262,7 +263,9 @@ class StagePool:
                 error=outcome.error,
                 skip_reason=outcome.skip_reason,
                 file_location_id=location_id,
-                delay=min(MAX_BACKOFF_SECONDS, 2.0**lease.attempt),
+                delay=outcome.retry_after or min(MAX_BACKOFF_SECONDS, 2.0**lease.attempt),
+                candidates=outcome.candidates,
+                failure_class=outcome.failure_class,
             )
             if status == "failed":
                 await record(
