@@ -9,16 +9,12 @@ import mutagen
 import pytest
 
 from catalogsync.v1 import downloader_pb2_grpc
-from tests.integration.test_downloader import (  # noqa: F401 (fixtures)
-    Found,
-    _by_ext,
-    _download,
-    _request,
-    found,
-    stub,
-)
+from tests.integration import test_downloader as base
+from tests.integration.test_downloader import Found, _by_ext, _download, _request
 
 pytestmark = pytest.mark.anyio
+found = base.found  # the downloader test's fixtures: the sandbox's files of one song, a real gRPC server
+stub = base.stub
 PLACEHOLDERS = (
     "[00:00.00]此歌曲为没有填词的纯音乐，请您欣赏",
     "[ti:x]\n[00:00.50] 此歌曲为没有填词的纯音乐, 请您欣赏！\n",
