@@ -46,19 +46,22 @@ def _print_item(console: Console, item: dict[str, Any]) -> None:
     klass = f" [{item['failure_class']}]" if item.get("failure_class") else ""
     song = f" song {item['song_id']}" if item.get("song_id") and item["song_id"] != "0" else ""
     console.print(
-        f"{item['id']} {item['stage']} {item['status']}{klass}{song}: {item['label']}", highlight=False
+        f"{item['id']} {item['stage']} {item['status']}{klass}{song}: {item['label']}",
+        highlight=False,
+        markup=False,
     )
     if reason:
-        console.print(f"    reason: {reason}", highlight=False)
+        console.print(f"    reason: {reason}", highlight=False, markup=False)
     result = item.get("result") or {}
     if result.get("source"):
         console.print(
             f"    stored: {result['source']} {result.get('remote_id', '')} {result.get('quality', '')}"
             f" {result.get('codec', '')} {result.get('bitrate_kbps', '')}kbps",
             highlight=False,
+            markup=False,
         )
     for candidate in item.get("candidates", []):
-        console.print(_candidate_line(candidate), highlight=False)
+        console.print(_candidate_line(candidate), highlight=False, markup=False)
 
 
 def register(
@@ -87,7 +90,9 @@ def register(
             for item in page.items:
                 data = _item_dict(item)
                 if as_json:
-                    console.print(json.dumps(data, ensure_ascii=False), highlight=False, soft_wrap=True)
+                    console.print(
+                        json.dumps(data, ensure_ascii=False), highlight=False, markup=False, soft_wrap=True
+                    )
                 else:
                     _print_item(console, data)
             if len(page.items) < PAGE:
@@ -110,13 +115,15 @@ def register(
             ),
         )
         what = "none (never download)" if reply.none else f"{reply.source} {reply.remote_id}"
-        console.print(f"song {reply.song_id} pinned to {what}", highlight=False)
+        console.print(f"song {reply.song_id} pinned to {what}", highlight=False, markup=False)
 
     @app.command("unpin")
     def unpin(song_id: int) -> None:
         """Remove a song's pin (scoring decides again)."""
         reply = call(scheduler().UnpinCandidate, scheduler_pb2.UnpinCandidateRequest(song_id=song_id))
-        console.print(f"song {song_id} {'unpinned' if reply.removed else 'had no pin'}", highlight=False)
+        console.print(
+            f"song {song_id} {'unpinned' if reply.removed else 'had no pin'}", highlight=False, markup=False
+        )
 
     @app.command("pins")
     def pins(limit: int = 100) -> None:
@@ -125,6 +132,6 @@ def register(
         for row in reply.pins:
             what = "none (never download)" if row.none else f"{row.source} {row.remote_id}"
             note = f" — {row.note}" if row.note else ""
-            console.print(f"song {row.song_id}: {what}{note}", highlight=False)
+            console.print(f"song {row.song_id}: {what}{note}", highlight=False, markup=False)
         if not reply.pins:
-            console.print("no pins", highlight=False)
+            console.print("no pins", highlight=False, markup=False)

@@ -1,0 +1,41 @@
+"""What a resolution without candidates becomes: an outcome (unavailable, pinned none) or a retry."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalogsync.v1 import resolver_pb2
+from services.scheduler.engine.context import JobInfo
+from services.scheduler.stages.download import RATE_LIMITED_RETRY_S, _no_candidate
+
+JOB = JobInfo(1, "download_only", {})
+
+
+def _answer(failure_class: str) -> resolver_pb2.ResolveResponse:
+    return resolver_pb2.ResolveResponse(reason="nothing usable", failure_class=failure_class)
+
+
+@pytest.mark.parametrize("failure_class", ["", "unavailable", "not_found", "mismatch"])
+def test_no_permitted_source_is_an_unavailable_outcome(failure_class: str) -> None:
+    outcome = _no_candidate(JOB, 7, _answer(failure_class))
+    assert outcome.status == "unavailable"
+    assert outcome.skip_reason == "unavailable: nothing usable"
+    assert outcome.failure_class == (failure_class or "unavailable")
+    assert outcome.commit is not None, "download_tasks records the song as unavailable"
+
+
+def test_rate_limited_is_retried_after_a_cool_down() -> None:
+    outcome = _no_candidate(JOB, 7, _answer("rate_limited"))
+    assert (outcome.status, outcome.failure_class) == ("retry", "rate_limited")
+    assert outcome.retry_after == RATE_LIMITED_RETRY_S
+
+
+@pytest.mark.parametrize("failure_class", ["upstream_error", "something_new"])
+def test_upstream_errors_are_retried_with_the_usual_back_off(failure_class: str) -> None:
+    outcome = _no_candidate(JOB, 7, _answer(failure_class))
+    assert (outcome.status, outcome.failure_class, outcome.retry_after) == ("retry", "upstream_error", None)
+
+
+def test_pinned_none_is_skipped() -> None:
+    outcome = _no_candidate(JOB, 7, _answer("pinned_none"))
+    assert (outcome.status, outcome.skip_reason) == ("skipped", "pinned: never download")
