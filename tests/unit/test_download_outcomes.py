@@ -39,3 +39,10 @@ def test_upstream_errors_are_retried_with_the_usual_back_off(failure_class: str)
 def test_pinned_none_is_skipped() -> None:
     outcome = _no_candidate(JOB, 7, _answer("pinned_none"))
     assert (outcome.status, outcome.skip_reason) == ("skipped", "pinned: never download")
+
+
+def test_an_unclassified_answer_with_a_source_error_is_an_upstream_error() -> None:
+    answer = _answer("")
+    answer.sources.add(source="qq", error="HTTP 500")
+    outcome = _no_candidate(JOB, 7, answer)
+    assert (outcome.status, outcome.failure_class) == ("retry", "upstream_error")

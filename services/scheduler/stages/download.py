@@ -94,6 +94,8 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
 def _no_candidate(job: JobInfo, song_id: int, resolved: resolver_pb2.ResolveResponse) -> Outcome:
     """What a resolution without candidates means: an outcome (unavailable, pinned none) or a retry."""
     klass = resolved.failure_class
+    if not klass and any(source.error for source in resolved.sources):
+        klass = "upstream_error"  # a resolver that does not classify: a source failed, nothing is proven
     detail = resolved.reason or "no candidate"
     if klass == "pinned_none":
         return Outcome.skipped(PINNED_NONE_REASON)
