@@ -87,7 +87,10 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
         timeout=RESOLVE_TIMEOUT_S,
     )
     outcome = await _fetch(ctx, job, lease, worker, resolved, snapshot, root, lost, force)
-    outcome.candidates = [MessageToDict(c, preserving_proto_field_name=True) for c in resolved.considered]
+    outcome.candidates = [
+        MessageToDict(c, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+        for c in resolved.considered
+    ]
     return outcome
 
 
