@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 RESOLVE_TIMEOUT_S = 120
 LYRICS_TIMEOUT_S = 30
 MAX_CANDIDATES = 3
-NON_MUSIC_REASON = "非音乐资源(有声榜条目)"
+NON_MUSIC_REASON = "not music"
 RETRYABLE = (common_pb2.UPSTREAM, common_pb2.MISMATCH)
 RATE_LIMITED_RETRY_S = 30.0
 
