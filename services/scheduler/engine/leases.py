@@ -108,8 +108,16 @@ async def finish(
         raise LeaseLost(f"item {lease.item_id} attempt {lease.attempt} is no longer leased by {lease.owner}")
 
 
-async def release(conn: psycopg.AsyncConnection, lease: Lease, reason: str, delay: float = 0.0) -> bool:
-    """Put the item back in the queue without counting the attempt (claimable again after ``delay`` s)."""
+async def release(
+    conn: psycopg.AsyncConnection,
+    lease: Lease,
+    reason: str,
+    delay: float = 0.0,
+    payload: dict[str, Any] | None = None,
+    failure_class: str | None = None,
+) -> bool:
+    """Put the item back in the queue without counting the attempt (claimable again after ``delay`` s);
+    ``payload`` is merged into the item's payload."""
     cursor = await conn.execute(
         Q["release_item"],
         {
@@ -118,6 +126,8 @@ async def release(conn: psycopg.AsyncConnection, lease: Lease, reason: str, dela
             "attempt": lease.attempt,
             "error": clean(reason),
             "delay": timedelta(seconds=delay),
+            "payload": Jsonb(payload or {}),
+            "failure_class": failure_class,
         },
     )
     return await cursor.fetchone() is not None

@@ -26,8 +26,8 @@ class Outcome:
     no reason (:meth:`defer`), for a short wait (e.g. one of our services restarts).
     ``unavailable`` is an outcome, not an error: no permitted source serves the song.
     ``failure_class`` says why an item did not succeed (see ``StageSummary.failures_by_class``),
-    ``candidates`` what the resolver considered (stored with the item), ``retry_after`` overrides
-    the back-off of a retry (seconds).
+    ``candidates`` what the resolver considered (stored with the item), ``retry_after`` how long a
+    :meth:`cool_down` waits (seconds).
     """
 
     status: Status
@@ -46,9 +46,19 @@ class Outcome:
 
     @classmethod
     def failed(
-        cls, error: str, commit: Commit | None = None, result: dict[str, Any] | None = None
+        cls,
+        error: str,
+        commit: Commit | None = None,
+        result: dict[str, Any] | None = None,
+        failure_class: str | None = None,
     ) -> Outcome:
-        return cls("failed", result if result is not None else {}, error=error, commit=commit)
+        return cls(
+            "failed",
+            result if result is not None else {},
+            error=error,
+            commit=commit,
+            failure_class=failure_class,
+        )
 
     @classmethod
     def skipped(cls, reason: str, result: dict[str, Any] | None = None) -> Outcome:
@@ -59,8 +69,8 @@ class Outcome:
         return cls("unavailable", skip_reason=reason, commit=commit)
 
     @classmethod
-    def retry(cls, error: str, failure_class: str | None = None, retry_after: float | None = None) -> Outcome:
-        return cls("retry", error=error, failure_class=failure_class, retry_after=retry_after)
+    def retry(cls, error: str, failure_class: str | None = None) -> Outcome:
+        return cls("retry", error=error, failure_class=failure_class)
 
     @classmethod
     def release(cls, pause_reason: str) -> Outcome:
@@ -69,3 +79,9 @@ class Outcome:
     @classmethod
     def defer(cls, error: str) -> Outcome:
         return cls("release", error=error)
+
+    @classmethod
+    def cool_down(cls, error: str, failure_class: str, seconds: float, payload: dict[str, Any]) -> Outcome:
+        """Give the item back for ``seconds`` without counting the attempt (e.g. every source is
+        rate-limited); ``payload`` is merged into the item's payload (e.g. a deferral counter)."""
+        return cls("release", result=payload, error=error, failure_class=failure_class, retry_after=seconds)

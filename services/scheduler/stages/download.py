@@ -33,7 +33,9 @@ LYRICS_TIMEOUT_S = 30
 MAX_CANDIDATES = 3
 NON_MUSIC_REASON = "not music"
 RETRYABLE = (common_pb2.UPSTREAM, common_pb2.MISMATCH)
-RATE_LIMITED_RETRY_S = 30.0
+RATE_LIMITED_RETRY_S = 30.0  # first cool-down; doubles per deferral up to RATE_LIMITED_MAX_WAIT_S
+RATE_LIMITED_MAX_WAIT_S = 600.0
+RATE_LIMITED_DEFERRALS = 8  # then the item fails (class rate_limited) and can be retried by hand
 
 
 async def precheck(ctx: EngineContext, job: JobInfo, leases: list[Lease]) -> dict[int, Outcome]:
@@ -94,8 +96,11 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
     return outcome
 
 
-def _no_candidate(job: JobInfo, song_id: int, resolved: resolver_pb2.ResolveResponse) -> Outcome:
-    """What a resolution without candidates means: an outcome (unavailable, pinned none) or a retry."""
+def _no_candidate(job: JobInfo, lease: Lease, resolved: resolver_pb2.ResolveResponse) -> Outcome:
+    """What a resolution without candidates means: an outcome (unavailable, pinned none), a cool-down
+    (rate-limited: waits without using up attempts) or a retry."""
+    song_id = lease.ref_id
+    assert song_id is not None
     klass = resolved.failure_class
     if not klass and any(source.error for source in resolved.sources):
         klass = "upstream_error"  # a resolver that does not classify: a source failed, nothing is proven
@@ -104,8 +109,14 @@ def _no_candidate(job: JobInfo, song_id: int, resolved: resolver_pb2.ResolveResp
         return Outcome.skipped(PINNED_NONE_REASON)
     if klass not in UNAVAILABLE_CLASSES:
         klass = from_resolver(klass)
-        delay = RATE_LIMITED_RETRY_S if klass == "rate_limited" else None
-        return Outcome.retry(f"{klass}: {detail}", klass, delay)
+        deferrals = int(lease.payload.get("rate_limited_deferrals", 0))
+        if klass == "rate_limited" and deferrals < RATE_LIMITED_DEFERRALS:
+            wait = min(RATE_LIMITED_MAX_WAIT_S, RATE_LIMITED_RETRY_S * 2**deferrals)
+            message = f"rate_limited: {detail}; trying again in {wait:.0f}s"
+            return Outcome.cool_down(message, klass, wait, {"rate_limited_deferrals": deferrals + 1})
+        if klass == "rate_limited":
+            return Outcome.failed(f"rate_limited: {detail}", failure_class=klass)
+        return Outcome.retry(f"{klass}: {detail}", klass)
     return _unavailable(job, song_id, f"unavailable: {detail}", klass or "unavailable")
 
 
@@ -133,7 +144,7 @@ async def _fetch(
     song_id = lease.ref_id
     assert song_id is not None
     if not resolved.candidates:
-        return _no_candidate(job, song_id, resolved)
+        return _no_candidate(job, lease, resolved)
     shared = await _same_source_file(ctx, resolved.candidates[0]) if not force else None
     if shared is not None:
         return _registered(

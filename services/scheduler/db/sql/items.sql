@@ -45,9 +45,11 @@ RETURNING id;
 -- name: release_item
 -- Give a claimed item back to the queue (pause for low disk, a service of ours unreachable,
 -- shutdown) without counting the attempt; it can be claimed again after ``delay``.
+-- ``payload`` is merged into the item's payload, ``failure_class`` says why it waits.
 UPDATE job_items
    SET status = 'queued', attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL,
-       worker_key = NULL, error = %(error)s, not_before = now() + %(delay)s::interval, updated_at = now()
+       worker_key = NULL, error = %(error)s, not_before = now() + %(delay)s::interval,
+       payload = payload || %(payload)s, failure_class = %(failure_class)s, updated_at = now()
  WHERE id = %(item_id)s AND status = 'running' AND lease_owner = %(owner)s AND attempts = %(attempt)s
 RETURNING id;
 
