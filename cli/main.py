@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
-from cli import control
+from cli import control, explain
 from cli.accounts import account_lines
 from cli.follow import figures, follow, print_job_summary, stdout_console
 from cli.stack import StackConfig
@@ -126,7 +126,8 @@ def _run_job(
     console.print(
         f"\ncatalog: {numbers.playlists} playlists, {numbers.songs} songs, {numbers.artists} artists; "
         f"library: {numbers.files} files ({numbers.bytes} bytes), {numbers.objects} objects; "
-        f"this run: {numbers.new_files} new files, {numbers.new_objects} new objects in {numbers.seconds}s"
+        f"this run: {numbers.new_files} new files, {numbers.new_objects} new objects, "
+        f"{numbers.unavailable} unavailable in {numbers.seconds}s"
     )
     for line in footer or []:
         console.print(line, highlight=False)
@@ -250,7 +251,11 @@ def jobs_list(status: Csv = "", limit: int = 20) -> None:
     table = Table("id", "job", "status", "lane", "stage", "progress", "failed")
     for job in reply.jobs:
         stage = next((s for s in job.stages if s.stage == job.current_stage), None)
-        done = f"{stage.succeeded + stage.skipped + stage.failed}/{stage.total}" if stage else "-"
+        done = (
+            f"{stage.succeeded + stage.skipped + stage.unavailable + stage.failed}/{stage.total}"
+            if stage
+            else "-"
+        )
         failed = sum(s.failed for s in job.stages)
         table.add_row(
             str(job.id),
@@ -366,6 +371,9 @@ def register_object_backend(
     console.print(
         f"registered {reply.name}: {reply.endpoint} bucket {reply.bucket}{' (default)' if reply.is_active else ''}"
     )
+
+
+explain.register(app, jobs_app, _scheduler, _call, console)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from catalogsync.units import human_bytes
 from catalogsync.v1 import resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
 from gateway import convert
 from gateway.config import Settings
+from gateway.explain import explain_router
 
 HERE = Path(__file__).parent
 GRPC_TO_HTTP = {
@@ -187,6 +188,8 @@ def create_app(settings: Settings) -> FastAPI:
         return StreamingResponse(
             stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
+
+    app.include_router(explain_router(scheduler))
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:

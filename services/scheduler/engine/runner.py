@@ -216,7 +216,8 @@ class Runner:
                 conn,
                 job.id,
                 "stage_finished",
-                f"{stage['stage']} {status}: {counts['total']} item(s), {counts['failed']} failed",
+                f"{stage['stage']} {status}: {counts['total']} item(s), {counts['failed']} failed, "
+                f"{counts['unavailable']} unavailable",
                 stage=stage["stage"],
             )
         if stage["stage"] == "download":

@@ -235,7 +235,8 @@ class StagePool:
         status = outcome.status
         if status == "retry":
             status = "queued" if lease.attempt < self.ctx.settings.item_attempts else "failed"
-        if status in ("succeeded", "skipped") and outcome.commit is None:
+        explained = outcome.candidates is not None or outcome.failure_class is not None
+        if status in ("succeeded", "skipped") and outcome.commit is None and not explained:
             # The cheap common case (e.g. "already downloaded"): one statement, no transaction;
             # watchers hear about it through the flusher's progress notification.
             async with self.ctx.pool.connection() as conn:
@@ -245,8 +246,11 @@ class StagePool:
             return
         async with self.ctx.pool.connection() as conn, conn.transaction():
             if outcome.status == "release":
-                delay = 0.0 if outcome.pause_reason else DEFER_SECONDS
-                if not await leases.release(conn, lease, outcome.error or "released", delay):
+                delay = 0.0 if outcome.pause_reason else (outcome.retry_after or DEFER_SECONDS)
+                released = await leases.release(
+                    conn, lease, outcome.error or "released", delay, outcome.result, outcome.failure_class
+                )
+                if not released:
                     raise leases.LeaseLost(f"item {lease.item_id} was no longer ours to release")
                 if outcome.pause_reason:
                     await self._pause_job(conn, outcome.pause_reason)
@@ -263,6 +267,8 @@ class StagePool:
                 skip_reason=outcome.skip_reason,
                 file_location_id=location_id,
                 delay=min(MAX_BACKOFF_SECONDS, 2.0**lease.attempt),
+                candidates=outcome.candidates,
+                failure_class=outcome.failure_class,
             )
             if status == "failed":
                 await record(

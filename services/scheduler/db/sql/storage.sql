@@ -41,9 +41,11 @@ SELECT l.locator FROM file_assets a
 
 -- name: upsert_file_asset
 INSERT INTO file_assets (song_id, source_platform, source_remote_id, quality_label, ext, bitrate_kbps,
-                         file_size_bytes, checksum_sha256, media_bytes, media_sha256, metadata)
+                         file_size_bytes, checksum_sha256, media_bytes, media_sha256, metadata, codec,
+                         sample_rate_hz, duration_s)
 VALUES (%(song_id)s, %(source_platform)s, %(source_remote_id)s, %(quality_label)s, %(ext)s, %(bitrate_kbps)s,
-        %(file_size_bytes)s, %(checksum_sha256)s, %(media_bytes)s, %(media_sha256)s, %(metadata)s)
+        %(file_size_bytes)s, %(checksum_sha256)s, %(media_bytes)s, %(media_sha256)s, %(metadata)s, %(codec)s,
+        %(sample_rate_hz)s, %(duration_s)s)
 ON CONFLICT (song_id, checksum_sha256) DO UPDATE SET updated_at = now()
 RETURNING id, (xmax = 0) AS created;
 
@@ -89,13 +91,20 @@ UPDATE songs SET ext = %(ext)s, file_size_bytes = %(file_size_bytes)s, quality_l
 -- name: upload_source_of_asset
 -- The local copy an upload reads from (the primary active local location).
 SELECT a.id AS file_asset_id, a.song_id, a.checksum_sha256, a.file_size_bytes, a.ext, l.id AS location_id,
-       l.locator, b.root_path
+       l.locator, l.backend_id AS local_backend_id, b.root_path
   FROM file_assets a
   JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
   JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
  WHERE a.id = %(file_asset_id)s
  ORDER BY l.is_primary DESC, l.id
  LIMIT 1;
+
+-- name: assets_sharing_location
+-- Every asset (one per song) whose active local copy is this very file.
+SELECT a.id AS file_asset_id, a.song_id, l.id AS location_id
+  FROM file_locations l JOIN file_assets a ON a.id = l.file_asset_id
+ WHERE l.backend_id = %(backend_id)s AND l.locator = %(locator)s AND l.status = 'active'
+ ORDER BY a.id;
 
 -- name: upsert_upload_task
 INSERT INTO upload_tasks (file_asset_id, source_location_id, target_backend_id, target_container_name, target_locator,
@@ -112,13 +121,15 @@ SELECT a.*, l.locator, l.backend_id, b.root_path
   FROM file_assets a
   JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
   JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
- WHERE a.source_platform = %(source)s AND a.source_remote_id = %(remote_id)s AND a.quality_label = %(quality)s
+ WHERE a.source_platform = %(source)s AND a.source_remote_id = %(remote_id)s
+   AND (a.quality_label = %(quality)s OR a.metadata ->> 'claimed_quality' = %(quality)s)
  ORDER BY l.is_primary DESC, a.id
  LIMIT 1;
 
 -- name: songs_for_download
 -- Several songs with, for each, one of its active local files (if any): the download precheck.
 SELECT s.id, s.remote_song_id, s.non_music, s.non_music_reason,
+       coalesce((SELECT p.none FROM song_pins p WHERE p.song_id = s.id), false) AS pinned_none,
        (SELECT l.locator FROM file_assets a
           JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
           JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
