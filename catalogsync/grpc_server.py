@@ -120,8 +120,15 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
 class GrpcService:
     """Builds, runs and stops one gRPC server with its health, reflection and metrics."""
 
-    def __init__(self, name: str, settings: ServerSettings, registrations: Sequence[Registration]) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: ServerSettings,
+        registrations: Sequence[Registration],
+        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    ) -> None:
         self.name = name
+        self.interceptors = list(interceptors)
         self.settings = settings
         self.registrations = list(registrations)
         self.health = health.aio.HealthServicer()
@@ -147,7 +154,9 @@ class GrpcService:
             asyncio.get_running_loop().create_task(self._set_health(healthy))
 
     async def start(self) -> int:
-        server = grpc.aio.server(interceptors=[MetricsInterceptor()], options=SERVER_OPTIONS)
+        server = grpc.aio.server(
+            interceptors=[MetricsInterceptor(), *self.interceptors], options=SERVER_OPTIONS
+        )
         for registration in self.registrations:
             registration.add(registration.servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
