@@ -20,7 +20,12 @@ def catalogsync(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CATALOGSYNC_SCHEDULER_ADDR": f"127.0.0.1:{free_port()}", "COLUMNS": "200"}
     env.pop("CATALOGSYNC_DEBUG", None)
     return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
