@@ -201,8 +201,12 @@ async def register_upload(
     key: str,
     result: uploader_pb2.UploadResult | None,
     error: str | None = None,
+    parked: bool = False,
 ) -> int | None:
-    """Record an upload attempt; on success add the remote (non-primary) location and refresh presence."""
+    """Record an upload attempt; on success add the remote (non-primary) location and refresh presence.
+
+    A failed attempt is ``failed``, or ``pending`` when ``parked`` (the store was away; it is tried again).
+    """
     location_id = None
     if result is not None:
         location = await (
@@ -231,7 +235,7 @@ async def register_upload(
             "backend_id": backend["id"],
             "container_name": backend["container_name"],
             "locator": key,
-            "status": "succeeded" if result is not None else "failed",
+            "status": "succeeded" if result is not None else ("pending" if parked else "failed"),
             "etag": result.etag if result is not None else None,
             "error": error,
         },

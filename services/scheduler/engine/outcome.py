@@ -23,7 +23,8 @@ class Outcome:
     ``retry`` re-queues the item (transient failure) with a growing back-off until
     the attempts run out; ``release`` gives it back without counting the attempt,
     either pausing the job with ``pause_reason`` (e.g. the disk is full) or, with
-    no reason (:meth:`defer`), for a short wait (e.g. one of our services restarts).
+    no reason (:meth:`defer`), for a short wait (e.g. one of our services restarts), or
+    (:meth:`park`) for a growing wait while something outside is away.
     """
 
     status: Status
@@ -32,6 +33,7 @@ class Outcome:
     skip_reason: str | None = None
     commit: Commit | None = None
     pause_reason: str | None = None
+    delay: float | None = None  # release only: seconds before the item can be claimed again
 
     @classmethod
     def ok(cls, result: dict[str, Any] | None = None, commit: Commit | None = None) -> Outcome:
@@ -58,3 +60,9 @@ class Outcome:
     @classmethod
     def defer(cls, error: str) -> Outcome:
         return cls("release", error=error)
+
+    @classmethod
+    def park(cls, error: str, delay: float, commit: Commit | None = None) -> Outcome:
+        """Give the item back for ``delay`` seconds without counting the attempt: what it needs is
+        away (the object store) and will be back; ``commit`` records the failed try."""
+        return cls("release", error=error, commit=commit, delay=delay)

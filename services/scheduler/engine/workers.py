@@ -258,8 +258,12 @@ class StagePool:
         async with self.ctx.pool.connection() as conn, conn.transaction():
             if outcome.status == "release":
                 delay = 0.0 if outcome.pause_reason else DEFER_SECONDS
+                if outcome.delay is not None:
+                    delay = outcome.delay
                 if not await leases.release(conn, lease, outcome.error or "released", delay):
                     raise leases.LeaseLost(f"item {lease.item_id} was no longer ours to release")
+                if outcome.commit is not None:
+                    await outcome.commit(conn)
                 if outcome.pause_reason:
                     await self._pause_job(conn, outcome.pause_reason)
                 else:
