@@ -84,6 +84,7 @@ def assert_http_answer(http: httpx.Client, response: httpx.Response) -> None:
     if response.status_code >= 400:
         error = response.json()["error"]
         assert error and not INTERNAL_NAMES.search(str(error)), error
+    assert response.headers.get("connection", "").lower() != "close", "the server keeps the connection"
     assert http.get("/livez").status_code == 200, "the connection stays usable"
 
 
