@@ -6,6 +6,7 @@ every job completes by itself, every failure is on record, nothing partial stays
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import time
@@ -129,6 +130,28 @@ def test_object_store_down_for_60_seconds_mid_job_completes_by_itself(fault_stac
     client, bucket = fault_stack.bucket()
     stored = {obj.object_name for obj in client.list_objects(bucket, recursive=True)}
     assert {t["target_locator"] for t in tasks} <= stored
+
+
+def test_kill_9_of_the_object_store_keeps_its_objects(fault_stack: Stack) -> None:
+    client, bucket = fault_stack.bucket()
+    if not client.bucket_exists(bucket):
+        client.make_bucket(bucket)
+    client.put_object(bucket, "kept/after a crash.txt", io.BytesIO(b"still here"), 10)
+    before = {obj.object_name: obj.etag for obj in client.list_objects(bucket, recursive=True)}
+    old = fault_stack.pids()["s3"]
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: fault_stack.pids()["s3"] != old, 30, "the supervisor to restart the object store")
+    wait_for(
+        lambda: len(list(client.list_objects(bucket, recursive=True))) > 0, 60, "the object store to answer"
+    )
+    after = {obj.object_name: obj.etag for obj in client.list_objects(bucket, recursive=True)}
+    assert after == before
+    response = client.get_object(bucket, "kept/after a crash.txt")
+    try:
+        assert response.read() == b"still here"
+    finally:
+        response.close()
+        response.release_conn()
 
 
 def parked_uploads(stack: Stack, job_id: int) -> int:
