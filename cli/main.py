@@ -10,7 +10,7 @@ import os
 import time
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import grpc
 import typer
@@ -48,7 +48,7 @@ def _scheduler(addr: str | None = None) -> scheduler_pb2_grpc.SchedulerServiceSt
     return scheduler_pb2_grpc.SchedulerServiceStub(grpc.insecure_channel(target))
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     console.print(f"[red]error:[/] {message}")
     raise typer.Exit(code)
 
@@ -58,7 +58,6 @@ def _playlist_text(path: Path) -> str:
         return read_playlist_file(path)
     except PlaylistFileError as exc:
         _fail(str(exc), code=2)
-        raise  # unreachable: _fail exits
 
 
 def _call(fn, request, timeout: float = 60):  # type: ignore[no-untyped-def]
