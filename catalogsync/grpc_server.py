@@ -20,6 +20,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram, start_http_server
 
+from catalogsync.grpc_errors import ErrorInterceptor
 from catalogsync.settings import ServerSettings
 from catalogsync.supervise import Supervisor
 
@@ -128,7 +129,8 @@ class GrpcService:
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     ) -> None:
         self.name = name
-        self.interceptors = list(interceptors)
+        # Every failure answered in words; a service may bring its own (with request checks).
+        self.interceptors = list(interceptors) or [ErrorInterceptor(name)]
         self.settings = settings
         self.registrations = list(registrations)
         self.health = health.aio.HealthServicer()

@@ -15,7 +15,7 @@ from services.scheduler.engine import recovery
 from services.scheduler.engine.context import EngineContext
 from services.scheduler.engine.notify import Listener
 from services.scheduler.engine.runner import Runner
-from services.scheduler.errors import EdgeInterceptor
+from services.scheduler.errors import edge_interceptor
 from services.scheduler.server import registration
 
 log = logging.getLogger("scheduler")
@@ -72,7 +72,7 @@ async def run(settings: Settings) -> None:
     ctx = EngineContext(settings, engine_pool, clients, listener)
     runner = Runner(ctx)
     api = registration(settings, pool, clients, listener)
-    service = GrpcService("scheduler", settings.server, [api], [EdgeInterceptor(api.service_name)])
+    service = GrpcService("scheduler", settings.server, [api], [edge_interceptor()])
     await service.start()
     service.start_background("listener", listener.run)
     service.start_background("heartbeat", lambda: recovery.heartbeat_forever(ctx))

@@ -27,7 +27,7 @@ from services.scheduler.clients import Clients
 from services.scheduler.config import Settings as SchedulerSettings
 from services.scheduler.db.pool import make_pool
 from services.scheduler.engine.notify import Listener
-from services.scheduler.errors import EdgeInterceptor
+from services.scheduler.errors import edge_interceptor
 from services.scheduler.server import registration as scheduler_registration
 
 T = TypeVar("T")
@@ -81,7 +81,7 @@ def running_api(database_url: str) -> Iterator[Api]:
         await pool.open(wait=False)
         clients = Clients.open(settings)
         api = scheduler_registration(settings, pool, clients, Listener(database_url))
-        scheduler = GrpcService("scheduler", settings.server, [api], [EdgeInterceptor(api.service_name)])
+        scheduler = GrpcService("scheduler", settings.server, [api], [edge_interceptor()])
         scheduler_port = await scheduler.start()
         gateway_settings = GatewaySettings("127.0.0.1", 0, f"127.0.0.1:{scheduler_port}", "WARNING")
         server = uvicorn.Server(
