@@ -23,6 +23,7 @@ from services.downloader.failures import Refused
 from services.downloader.fetch import MediaFetch
 from services.downloader.files import part_path, place, remove_quietly
 from services.downloader.lyrics import has_lyrics, write_lyrics
+from services.downloader.plaintext import one_line
 from services.downloader.quality import read_audio_facts
 from services.downloader.tags import TAGGABLE, TagValues, try_write_tags
 
@@ -59,9 +60,9 @@ def make_plan(request: downloader_pb2.DownloadRequest) -> Plan:
         raise Refused(common_pb2.INVALID, f"candidate.media_url {candidate.media_url[:80]!r} is not http(s)")
     ext = _ext(candidate)
     values = TagValues(
-        title=request.tags.title or candidate.title,
-        artists=tuple(request.tags.artists) or tuple(candidate.artists),
-        album=request.tags.album or candidate.album,
+        title=one_line(request.tags.title or candidate.title),
+        artists=tuple(one_line(a) for a in (request.tags.artists or candidate.artists)),
+        album=one_line(request.tags.album or candidate.album),
     )
     cover_url = request.tags.cover_url or candidate.cover_url
     if request.reuse_relative_path:

@@ -1,4 +1,4 @@
-"""The ``.lrc`` sidecar next to the audio: atomic, best effort, never failing the audio.
+"""The ``.lrc`` sidecar next to the audio: atomic, best effort, never failing the audio, no control characters.
 
 Lyrics that are only a platform's placeholder for an instrumental ("此歌曲为没有填词的纯音乐，
 请您欣赏" and its variants) are no lyrics: no sidecar is written for them.
@@ -12,6 +12,7 @@ import unicodedata
 from pathlib import Path
 
 from services.downloader.files import write_atomic
+from services.downloader.plaintext import multi_line
 
 log = logging.getLogger(__name__)
 _LRC_TAG = re.compile(r"\[[^\]]*\]")
@@ -41,7 +42,7 @@ def write_lyrics(audio: Path, text: str, overwrite: bool) -> tuple[bool, bool]:
     if target.exists() and not overwrite:
         return False, True
     try:
-        write_atomic(target, text.encode("utf-8"))
+        write_atomic(target, multi_line(text).encode("utf-8"))
     except OSError as exc:
         log.warning("lyrics not written to %s: %s", target.name, exc.strerror or exc)
         return False, target.exists()

@@ -16,6 +16,7 @@ from services.downloader.config import Settings
 from services.downloader.download import DownloadJob
 from services.downloader.export import write_export
 from services.downloader.failures import Refused
+from services.downloader.janitor import Janitor
 from services.downloader.space import check_space
 
 log = logging.getLogger(__name__)
@@ -24,13 +25,16 @@ ACTIVE = Gauge("catalogsync_downloads_active", "Downloads in progress")
 
 
 class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
-    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, client: httpx.AsyncClient, settings: Settings, janitor: Janitor | None = None) -> None:
         self._client = client
         self._settings = settings
+        self._janitor = janitor
 
     async def Download(
         self, request: downloader_pb2.DownloadRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[downloader_pb2.DownloadEvent]:
+        if self._janitor is not None:
+            self._janitor.watch(request.library_root)
         download = DownloadJob(request, self._client, self._settings.progress_interval_s)
         outcome = "error"
         ACTIVE.inc()
@@ -74,9 +78,11 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         return await asyncio.to_thread(check_space, request.library_root)
 
 
-def registration(client: httpx.AsyncClient, settings: Settings) -> Registration:
+def registration(
+    client: httpx.AsyncClient, settings: Settings, janitor: Janitor | None = None
+) -> Registration:
     return Registration(
         downloader_pb2_grpc.add_DownloaderServiceServicer_to_server,
-        DownloaderServicer(client, settings),
+        DownloaderServicer(client, settings, janitor),
         downloader_pb2.DESCRIPTOR.services_by_name["DownloaderService"].full_name,
     )

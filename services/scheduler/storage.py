@@ -205,10 +205,12 @@ async def register_upload(
     key: str,
     result: uploader_pb2.UploadResult | None,
     error: str | None = None,
+    parked: bool = False,
 ) -> int | None:
     """Record an upload attempt; on success add the remote (non-primary) location and refresh presence.
 
     One upload serves every song sharing the local file: each of their assets gets the remote location.
+    A failed attempt is ``failed``, or ``pending`` when ``parked`` (the store was away; it is tried again).
     Returns the remote location of ``source``'s asset.
     """
     sharing = [source]
@@ -221,7 +223,7 @@ async def register_upload(
         ).fetchall() or [source]
     location_id = None
     for asset in sharing:
-        remote_id = await _register_one(conn, asset, backend, key, result, error)
+        remote_id = await _register_one(conn, asset, backend, key, result, error, parked)
         if asset["file_asset_id"] == source["file_asset_id"]:
             location_id = remote_id
     return location_id
@@ -234,6 +236,7 @@ async def _register_one(
     key: str,
     result: uploader_pb2.UploadResult | None,
     error: str | None,
+    parked: bool,
 ) -> int | None:
     location_id = None
     if result is not None:
@@ -263,7 +266,7 @@ async def _register_one(
             "backend_id": backend["id"],
             "container_name": backend["container_name"],
             "locator": key,
-            "status": "succeeded" if result is not None else "failed",
+            "status": "succeeded" if result is not None else ("pending" if parked else "failed"),
             "etag": result.etag if result is not None else None,
             "error": error,
         },

@@ -17,6 +17,7 @@ class Settings:
     connect_timeout_s: float
     read_timeout_s: float
     progress_interval_s: float  # at most one progress event per interval
+    outage_wait_s: float  # how long one upload waits for an unreachable object store before failing
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -30,6 +31,7 @@ class Settings:
             progress_interval_s=env.float(
                 "CATALOGSYNC_UPLOADER_PROGRESS_INTERVAL_SECONDS", 0.25, minimum=0.25
             ),
+            outage_wait_s=env.float("CATALOGSYNC_UPLOADER_OUTAGE_WAIT_SECONDS", 15.0, minimum=0),
         )
         env.check()
         return settings

@@ -71,6 +71,7 @@ async def stub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[uploader_pb2_gr
             "CATALOGSYNC_UPLOADER_PORT": "0",
             "CATALOGSYNC_UPLOADER_METRICS_PORT": "0",
             "CATALOGSYNC_SHUTDOWN_GRACE_SECONDS": "1",
+            "CATALOGSYNC_UPLOADER_OUTAGE_WAIT_SECONDS": "2",
         }
     )
     clients = Clients(os.environ, settings.connect_timeout_s, settings.read_timeout_s)
@@ -205,7 +206,7 @@ async def test_wrong_expected_sha256_is_mismatch_and_nothing_is_sent(
     assert not s3.bucket_exists(backend.bucket)
 
 
-async def test_missing_bucket_without_create_is_upstream_with_the_s3_code(
+async def test_missing_bucket_without_create_is_a_store_refusal_with_the_s3_code(
     stub: uploader_pb2_grpc.UploaderServiceStub, backend: uploader_pb2.ObjectBackend, tmp_path: Path
 ) -> None:
     path = tmp_path / "song.mp3"
@@ -215,7 +216,7 @@ async def test_missing_bucket_without_create_is_upstream_with_the_s3_code(
         stub, uploader_pb2.UploadRequest(local_path=str(path), backend=backend, key="song.mp3")
     )
     assert outcome.failure is not None
-    assert outcome.failure.kind == common_pb2.UPSTREAM
+    assert outcome.failure.kind == common_pb2.IO, "the store answered: not an outage to wait out"
     assert "NoSuchBucket" in outcome.failure.message
 
 
@@ -303,7 +304,8 @@ async def test_unreachable_endpoint_is_upstream(
         stub, uploader_pb2.UploadRequest(local_path=str(path), backend=backend, key="song.mp3")
     )
     assert outcome.failure is not None
-    assert outcome.failure.kind == common_pb2.UPSTREAM
+    assert outcome.failure.kind == common_pb2.UPSTREAM, "an unreachable store is an outage"
+    assert "object store unreachable" in outcome.failure.message
     assert SECRET_KEY not in outcome.failure.message and ACCESS_KEY not in outcome.failure.message
 
 

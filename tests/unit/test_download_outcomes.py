@@ -34,10 +34,10 @@ def test_no_permitted_source_is_an_unavailable_outcome(failure_class: str) -> No
 def test_rate_limited_waits_a_growing_cool_down_without_using_up_attempts() -> None:
     first = _no_candidate(JOB, _lease(), _answer("rate_limited"))
     assert (first.status, first.failure_class, first.pause_reason) == ("release", "rate_limited", None)
-    assert first.retry_after == RATE_LIMITED_RETRY_S
+    assert first.delay == RATE_LIMITED_RETRY_S
     assert first.result == {"rate_limited_deferrals": 1}, "the count travels in the item's payload"
     second = _no_candidate(JOB, _lease(rate_limited_deferrals=1), _answer("rate_limited"))
-    assert second.retry_after == 2 * RATE_LIMITED_RETRY_S
+    assert second.delay == 2 * RATE_LIMITED_RETRY_S
 
 
 def test_rate_limited_fails_after_the_last_cool_down() -> None:

@@ -107,13 +107,19 @@ SELECT a.id AS file_asset_id, a.song_id, l.id AS location_id
  ORDER BY a.id;
 
 -- name: upsert_upload_task
+-- One try of an upload: every try counts in attempts; a failed one also in failures, with its error and time
+-- (kept after a later success, so an outage stays visible).
 INSERT INTO upload_tasks (file_asset_id, source_location_id, target_backend_id, target_container_name, target_locator,
-                          status, attempts, etag, last_error)
+                          status, attempts, etag, last_error, failures, last_failed_at)
 VALUES (%(file_asset_id)s, %(source_location_id)s, %(backend_id)s, %(container_name)s, %(locator)s, %(status)s, 1,
-        %(etag)s, %(error)s)
+        %(etag)s, %(error)s, CASE WHEN %(error)s::text IS NULL THEN 0 ELSE 1 END,
+        CASE WHEN %(error)s::text IS NULL THEN NULL ELSE now() END)
 ON CONFLICT (file_asset_id, target_backend_id, target_locator) DO UPDATE
    SET status = excluded.status, attempts = upload_tasks.attempts + 1, etag = coalesce(excluded.etag, upload_tasks.etag),
-       source_location_id = excluded.source_location_id, last_error = excluded.last_error, updated_at = now();
+       source_location_id = excluded.source_location_id,
+       last_error = coalesce(excluded.last_error, upload_tasks.last_error),
+       failures = upload_tasks.failures + excluded.failures,
+       last_failed_at = coalesce(excluded.last_failed_at, upload_tasks.last_failed_at), updated_at = now();
 
 -- name: same_source_file
 -- A file already in the library for the same source track and quality (another song resolved to it).
@@ -142,3 +148,8 @@ SELECT s.id, s.remote_song_id, s.non_music, s.non_music_reason,
 -- Which of these file assets already have an active copy on the backend.
 SELECT l.file_asset_id, l.locator FROM file_locations l
  WHERE l.file_asset_id = ANY(%(asset_ids)s::bigint[]) AND l.backend_id = %(backend_id)s AND l.status = 'active';
+
+-- name: upload_task_attempts
+-- How often uploading this file to this key was tried already (the parking back-off grows with it).
+SELECT attempts FROM upload_tasks
+ WHERE file_asset_id = %(file_asset_id)s AND target_backend_id = %(backend_id)s AND target_locator = %(locator)s;
