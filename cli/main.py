@@ -16,10 +16,13 @@ import grpc
 import typer
 from rich.table import Table
 
+from catalogsync.grpc_clients import open_sync_channel
+from catalogsync.service_auth import SecretError
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
 from cli import control
 from cli.follow import figures, follow, print_job_summary, stdout_console
 from cli.stack import StackConfig
+from cli.stack_secrets import StackSecrets
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
@@ -38,8 +41,13 @@ def _csv(value: str) -> list[str]:
 
 
 def _scheduler(addr: str | None = None) -> scheduler_pb2_grpc.SchedulerServiceStub:
-    target = addr or os.environ.get("CATALOGSYNC_SCHEDULER_ADDR") or StackConfig.from_env().scheduler_addr
-    return scheduler_pb2_grpc.SchedulerServiceStub(grpc.insecure_channel(target))
+    config = StackConfig.from_env()
+    target = addr or os.environ.get("CATALOGSYNC_SCHEDULER_ADDR") or config.scheduler_addr
+    try:
+        tokens = StackSecrets.of(config.data_dir).client_tokens()
+    except SecretError as exc:
+        _fail(str(exc), 2)
+    return scheduler_pb2_grpc.SchedulerServiceStub(open_sync_channel(target, tokens))
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -27,7 +27,9 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cli.process_env import process_env
 from cli.stack import ProcessSpec, StackConfig, port_in_use, process_specs, service_env, use_sandbox
+from cli.stack_secrets import StackSecrets
 from sandbox.hosts import override_string
 
 log = logging.getLogger("supervisor")
@@ -151,7 +153,11 @@ class Supervisor:
             if sandbox
             else os.environ.get("CATALOGSYNC_UPSTREAM_OVERRIDES", "")
         )
-        env = {**os.environ, **service_env(config, database_url, overrides)}
+        env = {
+            **os.environ,
+            **service_env(config, database_url, overrides),
+            **StackSecrets.of(config.data_dir).write(),
+        }
         self.write_state(
             pid=os.getpid(),
             ready=False,
@@ -171,7 +177,7 @@ class Supervisor:
             processes={},
         )
         for spec in process_specs(config, sandbox):
-            child = Child(spec, env, config.log_dir / f"{spec.name}.log", restarts=[])
+            child = Child(spec, process_env(spec.name, env), config.log_dir / f"{spec.name}.log", restarts=[])
             child.start()
             self.children.append(child)
             child.wait_healthy()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from catalogsync.http_client import UpstreamOverrides, overrides_from_env
 from catalogsync.settings import EnvReader, ServerSettings
+from services.downloader.authority import DownloadAuthority
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class Settings:
     overrides: UpstreamOverrides
     http_timeout_s: float  # connect/read timeout per chunk, not for the whole file
     progress_interval_s: float  # at most one progress event per interval
+    authority: DownloadAuthority  # where it may write and what it may fetch
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -28,6 +30,7 @@ class Settings:
             progress_interval_s=env.float(
                 "CATALOGSYNC_DOWNLOADER_PROGRESS_INTERVAL_SECONDS", 0.25, minimum=0.25
             ),
+            authority=DownloadAuthority.from_env(env, overrides, loopback=server.auth.loopback),
         )
         env.check()
         return settings
