@@ -99,6 +99,7 @@ def _print_state(state: dict) -> None:  # type: ignore[type-arg]
     table = Table(show_header=False, box=None)
     for key in (
         "console_url",
+        "console_token_file",
         "scheduler_addr",
         "platforms",
         "sandbox_url",
@@ -160,6 +161,7 @@ def demo() -> None:
     footer = [
         "",
         f"console:   {state['console_url']}",
+        f"login:     the token in {state.get('console_token_file', 'the secrets folder')}",
         f"library:   {state['library_root']}",
         f"bucket:    {state['s3_bucket']} at {state['s3_endpoint']}",
         f"database:  {state['database']}",

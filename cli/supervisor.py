@@ -172,6 +172,7 @@ class Supervisor:
             sandbox_url=config.sandbox_url if sandbox else "",
             scheduler_addr=config.scheduler_addr,
             console_url=config.console_url,
+            console_token_file=env["CATALOGSYNC_CONSOLE_TOKEN_FILE"],
             ports=config.all_ports(),
             log_dir=str(config.log_dir),
             processes={},

@@ -18,7 +18,12 @@ def login_router(auth: ConsoleAuth, templates: Jinja2Templates) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def form(request: Request, next_path: str, error: str = "", status: int = 200) -> HTMLResponse:
-        context = {"next": safe_next(next_path), "error": error, "enabled": bool(auth.token)}
+        context = {
+            "next": safe_next(next_path),
+            "error": error,
+            "enabled": bool(auth.token),
+            "proxy": bool(auth.proxy_header),
+        }
         return templates.TemplateResponse(request, "login.html", context, status_code=status)
 
     @router.get("/login", response_class=HTMLResponse)
