@@ -5,7 +5,7 @@ under its roots and fetches only platform hosts at public addresses (or operator
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import grpc
@@ -21,7 +21,7 @@ from services.downloader.server import registration as downloader_registration
 from services.uploader.backends import Clients
 from services.uploader.config import Settings as UploaderSettings
 from services.uploader.server import registration as uploader_registration
-from tests.support.listener import Listener
+from tests.support.listener import Listener, Redirector
 from tests.support.sandbox import Sandbox
 from tests.support.transfers import collect
 
@@ -74,13 +74,27 @@ async def uploader(
 
 
 @pytest.fixture
+def internal() -> Iterator[Listener]:
+    """An internal service nobody outside should make the downloader call."""
+    with Listener() as listener:
+        yield listener
+
+
+@pytest.fixture
+def redirector(internal: Listener) -> Iterator[Redirector]:
+    """What redirect.kuwo.cn (an operator-overridden platform host) answers: go to the internal one."""
+    with Redirector(f"{internal.url}/internal.mp3") as server:
+        yield server
+
+
+@pytest.fixture
 async def downloader(
-    root: Path, sandbox: Sandbox
+    root: Path, sandbox: Sandbox, redirector: Redirector
 ) -> AsyncIterator[tuple[int, downloader_pb2_grpc.DownloaderServiceStub]]:
     settings = DownloaderSettings.from_env(
         {
             **_base_env(root, "downloader"),
-            "CATALOGSYNC_UPSTREAM_OVERRIDES": sandbox.overrides,
+            "CATALOGSYNC_UPSTREAM_OVERRIDES": f"redirect.kuwo.cn={redirector.url},{sandbox.overrides}",
             "CATALOGSYNC_DOWNLOADER_ALLOWED_HOSTS": "localhost",
         }
     )
@@ -97,6 +111,10 @@ def _backend(endpoint: str, prefix: str = PREFIX) -> uploader_pb2.ObjectBackend:
     return uploader_pb2.ObjectBackend(
         name="x", bucket="stolen", endpoint=endpoint, credential_env_prefix=prefix, addressing_style="path"
     )
+
+
+def _files(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()]
 
 
 def _everything(folder: Path) -> list[str]:
@@ -211,19 +229,31 @@ async def test_the_downloader_writes_nowhere_outside_its_roots(
 
 
 async def test_the_downloader_fetches_only_platform_hosts_at_public_addresses(
-    downloader: tuple[int, downloader_pb2_grpc.DownloaderServiceStub], root: Path
+    downloader: tuple[int, downloader_pb2_grpc.DownloaderServiceStub], root: Path, internal: Listener
 ) -> None:
     _, stub = downloader
-    with Listener() as internal:
-        cases = {
-            f"{internal.url}/1.mp3": "is not a platform host",
-            f"http://localhost:{internal.port}/1.mp3": "resolves to 127.0.0.1, which is not a public address",
-            "http://169.254.169.254/latest/meta-data.mp3": "is not a platform host",
-            "file:///etc/passwd.mp3": "only http(s) URLs are fetched",
-            "https://attacker.example/1.mp3": "is not a platform host",
-        }
-        for url, words in cases.items():
-            outcome = await collect(stub.Download(_download(str(root), url)))
-            assert outcome.failure is not None and words in outcome.failure.message, (url, outcome)
+    cases = {
+        f"{internal.url}/1.mp3": "is not a platform host",
+        f"http://localhost:{internal.port}/1.mp3": "resolves to 127.0.0.1, which is not a public address",
+        "http://169.254.169.254/latest/meta-data.mp3": "is not a platform host",
+        "file:///etc/passwd.mp3": "only http(s) URLs are fetched",
+        "https://attacker.example/1.mp3": "is not a platform host",
+    }
+    for url, words in cases.items():
+        outcome = await collect(stub.Download(_download(str(root), url)))
+        assert outcome.failure is not None and words in outcome.failure.message, (url, outcome)
     assert internal.connections == 0
     assert _everything(root) == []
+
+
+async def test_a_platform_redirect_to_an_internal_address_is_not_followed(
+    downloader: tuple[int, downloader_pb2_grpc.DownloaderServiceStub], root: Path, internal: Listener
+) -> None:
+    _, stub = downloader
+    outcome = await collect(stub.Download(_download(str(root), "https://redirect.kuwo.cn/1.mp3")))
+    assert outcome.failure is not None and outcome.failure.kind == common_pb2.UPSTREAM
+    assert (
+        "refused to fetch" in outcome.failure.message and "is not a platform host" in outcome.failure.message
+    )
+    assert internal.connections == 0
+    assert _files(root) == [], "no file, no .part left behind"
