@@ -18,6 +18,7 @@ from rich.table import Table
 
 from catalogsync.grpc_clients import open_sync_channel
 from catalogsync.service_auth import SecretError
+from catalogsync.settings import SettingsError
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
 from cli import control
 from cli.follow import figures, follow, print_job_summary, stdout_console
@@ -41,11 +42,12 @@ def _csv(value: str) -> list[str]:
 
 
 def _scheduler(addr: str | None = None) -> scheduler_pb2_grpc.SchedulerServiceStub:
-    config = StackConfig.from_env()
-    target = addr or os.environ.get("CATALOGSYNC_SCHEDULER_ADDR") or config.scheduler_addr
+    """A scheduler client with the tokens of the environment, else those of the local stack."""
     try:
+        config = StackConfig.from_env()
+        target = addr or os.environ.get("CATALOGSYNC_SCHEDULER_ADDR") or config.scheduler_addr
         tokens = StackSecrets.of(config.data_dir).client_tokens()
-    except SecretError as exc:
+    except (SecretError, SettingsError) as exc:
         _fail(str(exc), 2)
     return scheduler_pb2_grpc.SchedulerServiceStub(open_sync_channel(target, tokens))
 
