@@ -1,6 +1,7 @@
 """The standard lifecycle of every catalog-sync gRPC server.
 
-Async server, ``grpc.health.v1`` health, server reflection, Prometheus
+Async server, service-token check (``catalogsync.service_auth``), ``grpc.health.v1`` health,
+server reflection, Prometheus
 ``/metrics``, graceful shutdown on SIGTERM/SIGINT, supervised background loops.
 """
 
@@ -21,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram, start_http_server
 
 from catalogsync.grpc_errors import ErrorInterceptor
+from catalogsync.service_auth import SERVICE_TOKEN_ENV, TokenInterceptor
 from catalogsync.settings import ServerSettings
 from catalogsync.supervise import Supervisor
 
@@ -156,8 +158,16 @@ class GrpcService:
             asyncio.get_running_loop().create_task(self._set_health(healthy))
 
     async def start(self) -> int:
+        auth = self.settings.auth
+        if not auth.service_token:
+            log.warning(
+                "%s accepts calls without a service token (loopback only); set %s to require one",
+                self.name,
+                SERVICE_TOKEN_ENV,
+            )
         server = grpc.aio.server(
-            interceptors=[MetricsInterceptor(), *self.interceptors], options=SERVER_OPTIONS
+            interceptors=[MetricsInterceptor(), TokenInterceptor(auth), *self.interceptors],
+            options=SERVER_OPTIONS,
         )
         for registration in self.registrations:
             registration.add(registration.servicer, server)

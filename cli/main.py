@@ -16,12 +16,16 @@ import grpc
 import typer
 from rich.table import Table
 
+from catalogsync.grpc_clients import open_sync_channel
+from catalogsync.service_auth import SecretError
+from catalogsync.settings import SettingsError
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
 from cli import control, explain
 from cli.accounts import account_lines
 from cli.follow import figures, follow, print_job_summary, stdout_console
 from cli.playlist_file import PlaylistFileError, read_playlist_file
 from cli.stack import StackConfig
+from cli.stack_secrets import StackSecrets
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
@@ -45,8 +49,14 @@ def _csv(value: str) -> list[str]:
 
 
 def _scheduler(addr: str | None = None) -> scheduler_pb2_grpc.SchedulerServiceStub:
-    target = addr or os.environ.get("CATALOGSYNC_SCHEDULER_ADDR") or StackConfig.from_env().scheduler_addr
-    return scheduler_pb2_grpc.SchedulerServiceStub(grpc.insecure_channel(target))
+    """A scheduler client with the tokens of the environment, else those of the local stack."""
+    try:
+        config = StackConfig.from_env()
+        target = addr or os.environ.get("CATALOGSYNC_SCHEDULER_ADDR") or config.scheduler_addr
+        tokens = StackSecrets.of(config.data_dir).client_tokens()
+    except (SecretError, SettingsError) as exc:
+        _fail(str(exc), 2)
+    return scheduler_pb2_grpc.SchedulerServiceStub(open_sync_channel(target, tokens))
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -116,6 +126,7 @@ def _print_state(state: dict) -> None:  # type: ignore[type-arg]
     table = Table(show_header=False, box=None)
     for key in (
         "console_url",
+        "console_token_file",
         "scheduler_addr",
         "platforms",
         "sandbox_url",
@@ -178,6 +189,7 @@ def demo() -> None:
     footer = [
         "",
         f"console:   {state['console_url']}",
+        f"login:     the token in {state.get('console_token_file', 'the secrets folder')}",
         f"library:   {state['library_root']}",
         f"bucket:    {state['s3_bucket']} at {state['s3_endpoint']}",
         f"database:  {state['database']}",

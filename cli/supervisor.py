@@ -29,7 +29,9 @@ import httpx
 import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cli.process_env import process_env
 from cli.stack import ProcessSpec, StackConfig, port_in_use, process_specs, service_env, use_sandbox
+from cli.stack_secrets import StackSecrets
 from sandbox.hosts import override_string
 
 log = logging.getLogger("supervisor")
@@ -157,7 +159,11 @@ class Supervisor:
             if sandbox
             else os.environ.get("CATALOGSYNC_UPSTREAM_OVERRIDES", "")
         )
-        env = {**os.environ, **service_env(config, database_url, overrides)}
+        env = {
+            **os.environ,
+            **service_env(config, database_url, overrides),
+            **StackSecrets.of(config.data_dir).write(),
+        }
         self.write_state(
             pid=os.getpid(),
             ready=False,
@@ -172,6 +178,7 @@ class Supervisor:
             sandbox_url=config.sandbox_url if sandbox else "",
             scheduler_addr=config.scheduler_addr,
             console_url=config.console_url,
+            console_token_file=env["CATALOGSYNC_CONSOLE_TOKEN_FILE"],
             ports=config.all_ports(),
             log_dir=str(config.log_dir),
             processes={},
@@ -181,7 +188,9 @@ class Supervisor:
         self.write_state(ready=True)
 
     def start_child(self, spec: ProcessSpec, env: dict[str, str]) -> None:
-        child = Child(spec, env, self.config.log_dir / f"{spec.name}.log", restarts=[])
+        child = Child(
+            spec, process_env(spec.name, env), self.config.log_dir / f"{spec.name}.log", restarts=[]
+        )
         child.start()
         self.children.append(child)
         child.wait_healthy()

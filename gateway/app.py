@@ -35,6 +35,8 @@ from gateway.limits import (
     OptionalId,
     Text,
 )
+from gateway.login import login_router
+from gateway.security import ConsoleGuard
 
 HERE = Path(__file__).parent
 CALL_TIMEOUT_S = 5  # the scheduler answers within ~3 s even while its database is away
@@ -61,16 +63,18 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        channel = open_channel(settings.scheduler_addr)
+        channel = open_channel(settings.scheduler_addr, settings.tokens)
         state["channel"] = channel
         state["scheduler"] = scheduler_pb2_grpc.SchedulerServiceStub(channel)
         state["health"] = health_pb2_grpc.HealthStub(channel)
         yield
         await channel.close()
 
-    app = FastAPI(title="catalog-sync console", lifespan=lifespan)
+    app = FastAPI(title="catalog-sync console", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(ConsoleGuard, auth=settings.auth, allowed_hosts=settings.allowed_hosts)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
+    app.include_router(login_router(settings.auth, templates))
 
     def scheduler() -> scheduler_pb2_grpc.SchedulerServiceStub:
         return state["scheduler"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from catalogsync.http_client import UpstreamOverrides, overrides_from_env
 from catalogsync.settings import EnvReader, ServerSettings
+from services.downloader.authority import DownloadAuthority
 
 PART_AGE_LEASES = 4  # default: a .part file is stale after four item leases without a write
 PART_MIN_AGE_S = 60.0
@@ -21,6 +22,7 @@ class Settings:
     progress_interval_s: float  # at most one progress event per interval
     library_root: Path | None  # swept for stale .part files (with the roots requests name)
     part_max_age_s: float  # a .part file untouched this long belongs to no live download
+    authority: DownloadAuthority  # where it may write and what it may fetch
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -42,6 +44,7 @@ class Settings:
                 max(PART_MIN_AGE_S, PART_AGE_LEASES * lease_s),
                 minimum=1,
             ),
+            authority=DownloadAuthority.from_env(env, overrides, loopback=server.auth.loopback),
         )
         env.check()
         return settings

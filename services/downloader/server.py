@@ -39,6 +39,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         outcome = "error"
         ACTIVE.inc()
         try:
+            await self._settings.authority.check_download(request)
             async for event in download.events():
                 if event.HasField("result"):
                     outcome = "reused" if download.reused else "downloaded"
@@ -64,6 +65,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         self, request: downloader_pb2.PlaylistExportRequest, context: grpc.aio.ServicerContext
     ) -> downloader_pb2.PlaylistExportResponse:
         try:
+            self._settings.authority.check_root(request.library_root)
             return await asyncio.to_thread(write_export, request)
         except Refused as exc:
             code = (
@@ -75,12 +77,19 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
     async def CheckSpace(
         self, request: downloader_pb2.CheckSpaceRequest, context: grpc.aio.ServicerContext
     ) -> downloader_pb2.CheckSpaceResponse:
+        try:
+            self._settings.authority.check_root(request.library_root)
+        except Refused as exc:
+            return downloader_pb2.CheckSpaceResponse(error=exc.message)
         return await asyncio.to_thread(check_space, request.library_root)
 
 
 def registration(
     client: httpx.AsyncClient, settings: Settings, janitor: Janitor | None = None
 ) -> Registration:
+    hooks = client.event_hooks
+    hooks["request"] = [*hooks.get("request", []), settings.authority.request_hook()]
+    client.event_hooks = hooks
     return Registration(
         downloader_pb2_grpc.add_DownloaderServiceServicer_to_server,
         DownloaderServicer(client, settings, janitor),

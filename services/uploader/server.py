@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import grpc
 import urllib3
@@ -19,7 +18,8 @@ from prometheus_client import Counter, Gauge
 from catalogsync.grpc_server import Registration
 from catalogsync.hashing import sha256_file
 from catalogsync.v1 import common_pb2, uploader_pb2, uploader_pb2_grpc
-from services.uploader.backends import BackendError, Clients
+from services.uploader.authority import NotAllowed
+from services.uploader.backends import BackendError, Clients, split_endpoint
 from services.uploader.config import Settings
 from services.uploader.outage import store_away, waiting_out_outages
 from services.uploader.transfer import (
@@ -93,11 +93,13 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
             yield _failure(common_pb2.INVALID, problem)
             return
         try:
+            split_endpoint(backend.endpoint)  # a malformed endpoint is named as such
+            self._settings.authority.check_backend(backend)
+            path = self._settings.authority.open_source(request.local_path)
             client = self._clients.get(backend)
-        except BackendError as exc:
+        except (BackendError, NotAllowed) as exc:
             yield _failure(common_pb2.INVALID, str(exc))
             return
-        path = Path(request.local_path)
         try:
             size, sha256 = await asyncio.to_thread(sha256_file, path)
         except OSError as exc:
@@ -150,6 +152,10 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
         problem = request_problem(request.backend, request.key)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
+        try:
+            self._settings.authority.check_backend(request.backend)
+        except NotAllowed as exc:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
         try:
             client = self._clients.get(request.backend)
         except BackendError as exc:

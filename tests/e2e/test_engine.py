@@ -157,7 +157,9 @@ def test_two_schedulers_share_a_job_and_process_each_item_once(engine_stack: Sta
         playlists = jobs.playlist_ids(stub, "kuwo")
         job = jobs.create(stub, "download_only", playlist_ids=playlists, workers=3)
         seen: list[jobs.scheduler_pb2.Job] = []
-        watcher = threading.Thread(target=_watch, args=(Stack.stub_at(port), job.id, seen), daemon=True)
+        watcher = threading.Thread(
+            target=_watch, args=(engine_stack.stub_at(port), job.id, seen), daemon=True
+        )
         watcher.start()
         done = jobs.wait_status(stub, job.id, jobs.TERMINAL, 180)
         watcher.join(30)
