@@ -67,7 +67,7 @@ def wait_status(
 
 def done_items(stub: scheduler_pb2_grpc.SchedulerServiceStub, job_id: int) -> int:
     job = stub.GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=10)
-    return sum(s.succeeded + s.skipped + s.failed for s in job.stages)
+    return sum(s.succeeded + s.skipped + s.unavailable + s.failed for s in job.stages)
 
 
 def engine_throughput(url: str, stub: scheduler_pb2_grpc.SchedulerServiceStub, playlist_id: int) -> float:

@@ -1,6 +1,7 @@
 """The standard lifecycle of every catalog-sync gRPC server.
 
-Async server, ``grpc.health.v1`` health, server reflection, Prometheus
+Async server, service-token check (``catalogsync.service_auth``), ``grpc.health.v1`` health,
+server reflection, Prometheus
 ``/metrics``, graceful shutdown on SIGTERM/SIGINT, supervised background loops.
 """
 
@@ -20,6 +21,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram, start_http_server
 
+from catalogsync.grpc_errors import ErrorInterceptor
+from catalogsync.service_auth import SERVICE_TOKEN_ENV, TokenInterceptor
 from catalogsync.settings import ServerSettings
 from catalogsync.supervise import Supervisor
 
@@ -120,8 +123,16 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
 class GrpcService:
     """Builds, runs and stops one gRPC server with its health, reflection and metrics."""
 
-    def __init__(self, name: str, settings: ServerSettings, registrations: Sequence[Registration]) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: ServerSettings,
+        registrations: Sequence[Registration],
+        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    ) -> None:
         self.name = name
+        # Every failure answered in words; a service may bring its own (with request checks).
+        self.interceptors = list(interceptors) or [ErrorInterceptor(name)]
         self.settings = settings
         self.registrations = list(registrations)
         self.health = health.aio.HealthServicer()
@@ -147,7 +158,17 @@ class GrpcService:
             asyncio.get_running_loop().create_task(self._set_health(healthy))
 
     async def start(self) -> int:
-        server = grpc.aio.server(interceptors=[MetricsInterceptor()], options=SERVER_OPTIONS)
+        auth = self.settings.auth
+        if not auth.service_token:
+            log.warning(
+                "%s accepts calls without a service token (loopback only); set %s to require one",
+                self.name,
+                SERVICE_TOKEN_ENV,
+            )
+        server = grpc.aio.server(
+            interceptors=[MetricsInterceptor(), TokenInterceptor(auth), *self.interceptors],
+            options=SERVER_OPTIONS,
+        )
         for registration in self.registrations:
             registration.add(registration.servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)

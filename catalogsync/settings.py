@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+
+from catalogsync.service_auth import (
+    OPERATOR_TOKEN_ENV,
+    SERVICE_TOKEN_ENV,
+    SecretError,
+    ServerAuth,
+    is_loopback,
+    read_secret,
+)
 
 _REQUIRED: Final = object()
 
@@ -26,6 +35,10 @@ class EnvReader:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = os.environ if environ is None else environ
         self._problems: list[str] = []
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return self._environ
 
     def _raw(self, name: str, default: object) -> str | None:
         value = self._environ.get(name)
@@ -113,6 +126,7 @@ class ServerSettings:
     metrics_port: int  # 0 = no /metrics endpoint
     grace_seconds: float
     log_level: str
+    auth: ServerAuth = field(default_factory=ServerAuth)
 
     @property
     def address(self) -> str:
@@ -129,13 +143,36 @@ class ServerSettings:
         cls, env: EnvReader, service: str, default_port: int, default_metrics_port: int
     ) -> ServerSettings:
         prefix = f"CATALOGSYNC_{service.upper()}"
+        host = env.str("CATALOGSYNC_BIND_HOST", "127.0.0.1")
         return cls(
-            host=env.str("CATALOGSYNC_BIND_HOST", "127.0.0.1"),
+            host=host,
             port=env.int(f"{prefix}_PORT", default_port, minimum=0),
             metrics_port=env.int(f"{prefix}_METRICS_PORT", default_metrics_port, minimum=0),
             grace_seconds=env.float("CATALOGSYNC_SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0),
             log_level=env.choice("CATALOGSYNC_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+            auth=server_auth(env, service, host),
         )
+
+
+def env_secret(env: EnvReader, name: str) -> str:
+    """A secret from ``name`` or ``name_FILE``; an unreadable file is reported by ``env.check()``."""
+    try:
+        return read_secret(name, env.environ)
+    except SecretError as exc:
+        env.problem(str(exc))
+        return ""
+
+
+def server_auth(env: EnvReader, service: str, host: str) -> ServerAuth:
+    """The tokens a server checks; none configured is only allowed on a loopback address."""
+    loopback = is_loopback(host)
+    token = env_secret(env, SERVICE_TOKEN_ENV)
+    if not token and not loopback:
+        env.problem(
+            f"{service} binds {host} (not loopback) but no service token is set: set {SERVICE_TOKEN_ENV} "
+            f"or {SERVICE_TOKEN_ENV}_FILE (the same value in every service, the gateway and the CLI)"
+        )
+    return ServerAuth(token, env_secret(env, OPERATOR_TOKEN_ENV), loopback)
 
 
 # Default ports of DESIGN.md (gRPC) and of each service's /metrics endpoint.

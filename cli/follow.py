@@ -22,7 +22,11 @@ def _stage_progress(job: scheduler_pb2.Job) -> tuple[str, int, int]:
     stage = next((s for s in job.stages if s.stage == job.current_stage), None)
     if stage is None:
         return "", 0, 0
-    return stage.stage, stage.succeeded + stage.failed + stage.skipped + stage.canceled, stage.total
+    return (
+        stage.stage,
+        stage.succeeded + stage.failed + stage.skipped + stage.unavailable + stage.canceled,
+        stage.total,
+    )
 
 
 def follow(stub: scheduler_pb2_grpc.SchedulerServiceStub, job_id: int, console: Console) -> scheduler_pb2.Job:
@@ -82,6 +86,7 @@ class Figures:
     new_files: int
     new_objects: int
     seconds: float
+    unavailable: int = 0
 
     def as_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False)
@@ -118,6 +123,7 @@ def figures(stub: scheduler_pb2_grpc.SchedulerServiceStub, job: scheduler_pb2.Jo
         new_files=_new_count(stub, job.id, "download", "new_file"),
         new_objects=_new_count(stub, job.id, "upload", "new_object"),
         seconds=round(seconds, 1),
+        unavailable=sum(stage.unavailable for stage in job.stages),
     )
 
 
@@ -126,9 +132,12 @@ def print_job_summary(console: Console, job: scheduler_pb2.Job) -> None:
     for stage in job.stages:
         console.print(
             f"  {stage.stage:<9} {stage.status:<22} {stage.succeeded} done, {stage.skipped} skipped, "
-            f"{stage.failed} failed, {stage.canceled} canceled of {stage.total}",
+            f"{stage.unavailable} unavailable, {stage.failed} failed, {stage.canceled} canceled of {stage.total}",
             highlight=False,
         )
+        if stage.failures_by_class:
+            classes = ", ".join(f"{name} {count}" for name, count in sorted(stage.failures_by_class.items()))
+            console.print(f"            failed by class: {classes}", highlight=False)
     if job.error:
         console.print(f"  error: {job.error}", style="red")
 

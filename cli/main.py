@@ -10,20 +10,26 @@ import os
 import time
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import grpc
 import typer
 from rich.table import Table
 
+from catalogsync.grpc_clients import open_sync_channel
+from catalogsync.service_auth import SecretError
+from catalogsync.settings import SettingsError
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
-from cli import control
+from cli import control, explain
+from cli.accounts import account_lines
 from cli.follow import figures, follow, print_job_summary, stdout_console
+from cli.playlist_file import PlaylistFileError, read_playlist_file
 from cli.stack import StackConfig
+from cli.stack_secrets import StackSecrets
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 stack_app = typer.Typer(help="The local stack: embedded PostgreSQL and S3, sandbox, services, console.")
 jobs_app = typer.Typer(help="Create, list, follow and control jobs.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
@@ -31,6 +37,11 @@ app.add_typer(jobs_app, name="jobs")
 console = stdout_console()
 
 Csv = Annotated[str, typer.Option(help="comma-separated")]
+DEBUG_ENV = "CATALOGSYNC_DEBUG"
+COUNT_MAX = 1_000_000
+JobId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="a job id")]
+ItemId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="an item id (jobs show lists them)")]
+USAGE_ERRORS = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.OUT_OF_RANGE})
 
 
 def _csv(value: str) -> list[str]:
@@ -38,25 +49,49 @@ def _csv(value: str) -> list[str]:
 
 
 def _scheduler(addr: str | None = None) -> scheduler_pb2_grpc.SchedulerServiceStub:
-    target = addr or os.environ.get("CATALOGSYNC_SCHEDULER_ADDR") or StackConfig.from_env().scheduler_addr
-    return scheduler_pb2_grpc.SchedulerServiceStub(grpc.insecure_channel(target))
+    """A scheduler client with the tokens of the environment, else those of the local stack."""
+    try:
+        config = StackConfig.from_env()
+        target = addr or os.environ.get("CATALOGSYNC_SCHEDULER_ADDR") or config.scheduler_addr
+        tokens = StackSecrets.of(config.data_dir).client_tokens()
+    except (SecretError, SettingsError) as exc:
+        _fail(str(exc), 2)
+    return scheduler_pb2_grpc.SchedulerServiceStub(open_sync_channel(target, tokens))
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     console.print(f"[red]error:[/] {message}")
     raise typer.Exit(code)
 
 
+def _playlist_text(path: Path) -> str:
+    try:
+        return read_playlist_file(path)
+    except PlaylistFileError as exc:
+        _fail(str(exc), code=2)
+
+
 def _call(fn, request, timeout: float = 60):  # type: ignore[no-untyped-def]
-    """A scheduler call with the error an operator can act on."""
+    """A scheduler call with the error an operator can act on (exit 2 for a request it refused)."""
     try:
         return fn(request, timeout=timeout)
     except grpc.RpcError as exc:
-        if exc.code() == grpc.StatusCode.UNAVAILABLE:
+        if exc.code() == grpc.StatusCode.UNAVAILABLE and "catalog database" not in (exc.details() or ""):
             _fail(
                 "the scheduler is not reachable; start the stack with `make up` (or set CATALOGSYNC_SCHEDULER_ADDR)"
             )
-        _fail(f"{exc.details()} ({exc.code().name})")
+        _fail(f"{exc.details()} ({exc.code().name})", code=2 if exc.code() in USAGE_ERRORS else 1)
+
+
+@app.callback()
+def options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show the traceback of an unexpected failure")
+    ] = False,
+) -> None:
+    """catalog-sync: collect, resolve, download and upload music catalogs."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
 
 
 # ---- stack ---------------------------------------------------------------------------------
@@ -91,6 +126,7 @@ def _print_state(state: dict) -> None:  # type: ignore[type-arg]
     table = Table(show_header=False, box=None)
     for key in (
         "console_url",
+        "console_token_file",
         "scheduler_addr",
         "platforms",
         "sandbox_url",
@@ -125,7 +161,8 @@ def _run_job(
     console.print(
         f"\ncatalog: {numbers.playlists} playlists, {numbers.songs} songs, {numbers.artists} artists; "
         f"library: {numbers.files} files ({numbers.bytes} bytes), {numbers.objects} objects; "
-        f"this run: {numbers.new_files} new files, {numbers.new_objects} new objects in {numbers.seconds}s"
+        f"this run: {numbers.new_files} new files, {numbers.new_objects} new objects, "
+        f"{numbers.unavailable} unavailable in {numbers.seconds}s"
     )
     for line in footer or []:
         console.print(line, highlight=False)
@@ -152,24 +189,34 @@ def demo() -> None:
     footer = [
         "",
         f"console:   {state['console_url']}",
+        f"login:     the token in {state.get('console_token_file', 'the secrets folder')}",
         f"library:   {state['library_root']}",
         f"bucket:    {state['s3_bucket']} at {state['s3_endpoint']}",
         f"database:  {state['database']}",
         f"logs:      {state['log_dir']}",
         "the stack keeps running for the console; stop it with `make down`",
     ]
-    code = _run_job(_scheduler(state["scheduler_addr"]), "catalog_sync", scope, footer)
+    stub = _scheduler(state["scheduler_addr"])
+    footer[1:1] = account_lines(stub)
+    code = _run_job(stub, "catalog_sync", scope, footer)
     if code:
         raise typer.Exit(code)
+
+
+@app.command()
+def accounts() -> None:
+    """Per platform: whether your own account cookie is set and whether the platform accepted it."""
+    for line in account_lines(_scheduler()):
+        console.print(line, highlight=False)
 
 
 @app.command()
 def run(
     sources: Csv = "netease,qq,kuwo",
     download_sources: Csv = "",
-    limit: Annotated[int, typer.Option(help="playlists per platform and kind")] = 0,
-    track_limit: Annotated[int, typer.Option(help="tracks per playlist")] = 0,
-    workers: Annotated[int, typer.Option(help="download workers")] = 0,
+    limit: Annotated[int, typer.Option(help="playlists per platform and kind", min=0, max=COUNT_MAX)] = 0,
+    track_limit: Annotated[int, typer.Option(help="tracks per playlist", min=0, max=COUNT_MAX)] = 0,
+    workers: Annotated[int, typer.Option(help="download workers", min=0, max=COUNT_MAX)] = 0,
     playlist_file: Annotated[
         Path | None, typer.Option(help="playlist URLs, one per line; skips collect")
     ] = None,
@@ -185,10 +232,7 @@ def run(
         no_lyrics=no_lyrics,
     )
     if playlist_file is not None:
-        try:
-            scope.playlist_file_text = playlist_file.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            _fail(f"cannot read {playlist_file}: {exc}")
+        scope.playlist_file_text = _playlist_text(playlist_file)
     raise typer.Exit(_run_job(_scheduler(), "catalog_sync", scope))
 
 
@@ -205,8 +249,8 @@ def jobs_create(
     playlist_ids: Csv = "",
     sources: Csv = "",
     download_sources: Csv = "",
-    limit: int = 0,
-    workers: int = 0,
+    limit: Annotated[int, typer.Option(min=0, max=COUNT_MAX)] = 0,
+    workers: Annotated[int, typer.Option(min=0, max=COUNT_MAX)] = 0,
     playlist_file: Path | None = None,
     follow_job: Annotated[bool, typer.Option("--follow/--no-follow")] = True,
 ) -> None:
@@ -214,7 +258,9 @@ def jobs_create(
     try:
         ids = [int(x) for x in _csv(playlist_ids)]
     except ValueError:
-        _fail("--playlist-ids must be numbers")
+        _fail("--playlist-ids must be numbers", code=2)
+    if not all(1 <= playlist_id < 2**63 for playlist_id in ids):
+        _fail("--playlist-ids must be positive ids", code=2)
     scope = scheduler_pb2.JobScope(
         playlist_ids=ids,
         sources=_csv(sources),
@@ -223,7 +269,7 @@ def jobs_create(
         workers=workers,
     )
     if playlist_file is not None:
-        scope.playlist_file_text = playlist_file.read_text(encoding="utf-8-sig")
+        scope.playlist_file_text = _playlist_text(playlist_file)
     stub = _scheduler()
     if follow_job:
         raise typer.Exit(_run_job(stub, job_type, scope))
@@ -234,13 +280,17 @@ def jobs_create(
 
 
 @jobs_app.command("list")
-def jobs_list(status: Csv = "", limit: int = 20) -> None:
+def jobs_list(status: Csv = "", limit: Annotated[int, typer.Option(min=1, max=1000)] = 20) -> None:
     """Recent jobs, newest first."""
     reply = _call(_scheduler().ListJobs, scheduler_pb2.ListJobsRequest(statuses=_csv(status), limit=limit))
     table = Table("id", "job", "status", "lane", "stage", "progress", "failed")
     for job in reply.jobs:
         stage = next((s for s in job.stages if s.stage == job.current_stage), None)
-        done = f"{stage.succeeded + stage.skipped + stage.failed}/{stage.total}" if stage else "-"
+        done = (
+            f"{stage.succeeded + stage.skipped + stage.unavailable + stage.failed}/{stage.total}"
+            if stage
+            else "-"
+        )
         failed = sum(s.failed for s in job.stages)
         table.add_row(
             str(job.id),
@@ -255,7 +305,7 @@ def jobs_list(status: Csv = "", limit: int = 20) -> None:
 
 
 @jobs_app.command("show")
-def jobs_show(job_id: int) -> None:
+def jobs_show(job_id: JobId) -> None:
     """A job's stages and recent events."""
     stub = _scheduler()
     job = _call(stub.GetJob, scheduler_pb2.GetJobRequest(job_id=job_id))
@@ -268,7 +318,7 @@ def jobs_show(job_id: int) -> None:
 
 
 @jobs_app.command("watch")
-def jobs_watch(job_id: int) -> None:
+def jobs_watch(job_id: JobId) -> None:
     """Follow a job until it ends."""
     job = follow(_scheduler(), job_id, console)
     print_job_summary(console, job)
@@ -283,25 +333,25 @@ def _command(job_id: int, command: str, item_id: int = 0) -> None:
 
 
 @jobs_app.command("pause")
-def jobs_pause(job_id: int) -> None:
+def jobs_pause(job_id: JobId) -> None:
     """Pause: running items finish, nothing new starts."""
     _command(job_id, "pause")
 
 
 @jobs_app.command("resume")
-def jobs_resume(job_id: int) -> None:
+def jobs_resume(job_id: JobId) -> None:
     """Resume a paused job (it queues again in its lane)."""
     _command(job_id, "resume")
 
 
 @jobs_app.command("cancel")
-def jobs_cancel(job_id: int) -> None:
+def jobs_cancel(job_id: JobId) -> None:
     """Cancel: running items stop, no partial file is kept."""
     _command(job_id, "cancel")
 
 
 @jobs_app.command("retry")
-def jobs_retry(job_id: int, item_id: int, force: bool = False) -> None:
+def jobs_retry(job_id: JobId, item_id: ItemId, force: bool = False) -> None:
     """Retry one item (--force also re-runs succeeded or skipped items)."""
     _command(job_id, "force_retry_item" if force else "retry_item", item_id)
 
@@ -358,8 +408,20 @@ def register_object_backend(
     )
 
 
+explain.register(app, jobs_app, _scheduler, _call, console)
+
+
 def main() -> None:
-    app()
+    """The console script: an unexpected failure is one line in words (the traceback with --debug).
+
+    Usage errors, ``typer.Exit`` and Ctrl-C are handled by typer itself (they raise SystemExit)."""
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV) == "1":
+            raise
+        console.print(f"[red]error:[/] unexpected failure: {exc} (run with --debug for the traceback)")
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

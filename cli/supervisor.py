@@ -1,7 +1,8 @@
 """The stack supervisor: one background process that starts, watches and stops the stack.
 
 Started detached by ``catalogsync stack up`` (and ``make run``): it starts the
-embedded PostgreSQL and S3 server (when none is configured), the sandbox (when
+embedded PostgreSQL and S3 server (when none is configured; both supervised like
+the rest: a kill -9 of either is a restart, their data is on disk), the sandbox (when
 the platforms are offline), the five services and the gateway as separate
 processes, each health-gated; restarts a process that dies; and on SIGTERM
 (``catalogsync stack down``) stops them in reverse order. Its state — pids,
@@ -25,15 +26,19 @@ from typing import Any, TextIO
 
 import grpc
 import httpx
+import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cli.process_env import process_env
 from cli.stack import ProcessSpec, StackConfig, port_in_use, process_specs, service_env, use_sandbox
+from cli.stack_secrets import StackSecrets
 from sandbox.hosts import override_string
 
 log = logging.getLogger("supervisor")
 HEALTH_TIMEOUT_S = 120
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 300
+RESTART_PAUSE_S = 1.0
 
 
 def require_local_extras(*, embedded_postgres: bool, s3: bool) -> None:
@@ -58,8 +63,11 @@ def healthy(spec: ProcessSpec) -> bool:
             with grpc.insecure_channel(f"127.0.0.1:{target}") as channel:
                 reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
                 return reply.status == health_pb2.HealthCheckResponse.SERVING
+        if kind == "pg":
+            with psycopg.connect(target, connect_timeout=1):
+                return True
         return httpx.get(target, timeout=1).status_code < 500
-    except (grpc.RpcError, httpx.HTTPError):
+    except (grpc.RpcError, httpx.HTTPError, psycopg.OperationalError):
         return False
 
 
@@ -77,7 +85,13 @@ class Child:
         handle.write(f"--- starting {self.spec.name}: {' '.join(self.spec.args)}\n")
         handle.flush()
         self.proc = subprocess.Popen(
-            self.spec.args, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+            self.spec.args,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            user=self.spec.user,
+            cwd="/" if self.spec.user else None,
         )
         handle.close()
 
@@ -96,7 +110,7 @@ class Child:
     def stop(self, timeout: float = 20) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.proc.send_signal(signal.SIGTERM)
+        self.proc.send_signal(self.spec.stop_signal)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -108,7 +122,6 @@ class Supervisor:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.children: list[Child] = []
-        self.postgres: Any = None  # cli.pgserver.EmbeddedPostgres when it runs the embedded one
         self.stopping = False
         self.state: dict[str, Any] = {}
 
@@ -140,18 +153,17 @@ class Supervisor:
         config.library_root.mkdir(parents=True, exist_ok=True)
         sandbox = use_sandbox(config)
         self.check_ports(sandbox)
-        database_url = config.database_url
-        if not database_url:
-            from cli.pgserver import EmbeddedPostgres
-
-            self.postgres = EmbeddedPostgres(config.data_dir / "postgres", config.pg_port)
-            database_url = self.postgres.start()
+        database_url = config.database_url or self.start_postgres()
         overrides = (
             override_string(config.sandbox_url)
             if sandbox
             else os.environ.get("CATALOGSYNC_UPSTREAM_OVERRIDES", "")
         )
-        env = {**os.environ, **service_env(config, database_url, overrides)}
+        env = {
+            **os.environ,
+            **service_env(config, database_url, overrides),
+            **StackSecrets.of(config.data_dir).write(),
+        }
         self.write_state(
             pid=os.getpid(),
             ready=False,
@@ -166,18 +178,36 @@ class Supervisor:
             sandbox_url=config.sandbox_url if sandbox else "",
             scheduler_addr=config.scheduler_addr,
             console_url=config.console_url,
+            console_token_file=env["CATALOGSYNC_CONSOLE_TOKEN_FILE"],
             ports=config.all_ports(),
             log_dir=str(config.log_dir),
             processes={},
         )
         for spec in process_specs(config, sandbox):
-            child = Child(spec, env, config.log_dir / f"{spec.name}.log", restarts=[])
-            child.start()
-            self.children.append(child)
-            child.wait_healthy()
-            log.info("%s is up (pid %s)", spec.name, child.proc.pid if child.proc else "?")
-            self.write_state(processes={c.spec.name: c.proc.pid for c in self.children if c.proc})
+            self.start_child(spec, env)
         self.write_state(ready=True)
+
+    def start_child(self, spec: ProcessSpec, env: dict[str, str]) -> None:
+        child = Child(
+            spec, process_env(spec.name, env), self.config.log_dir / f"{spec.name}.log", restarts=[]
+        )
+        child.start()
+        self.children.append(child)
+        child.wait_healthy()
+        log.info("%s is up (pid %s)", spec.name, child.proc.pid if child.proc else "?")
+        self.write_state(processes={c.spec.name: c.proc.pid for c in self.children if c.proc})
+
+    def start_postgres(self) -> str:
+        """The embedded PostgreSQL as a supervised child like every other process; return its URL."""
+        from cli.pgserver import EmbeddedPostgres
+
+        postgres = EmbeddedPostgres(self.config.data_dir / "postgres", self.config.pg_port)
+        postgres.prepare()
+        if postgres.is_running():
+            postgres.stop()  # a server left running in the background by an earlier version
+        self.start_child(postgres.process_spec(), dict(os.environ))
+        postgres.create_database(postgres.database)
+        return postgres.url()
 
     def watch(self) -> None:
         while not self.stopping:
@@ -187,6 +217,10 @@ class Supervisor:
                 now = time.monotonic()
                 assert child.restarts is not None
                 child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW_S]
+                if child.restarts and now - child.restarts[-1] < RESTART_PAUSE_S * 2 ** (
+                    len(child.restarts) - 1
+                ):
+                    continue  # restarts in a row are spaced out: 0, 1, 2, 4, 8 s
                 if len(child.restarts) >= MAX_RESTARTS:
                     child.failed = True
                     log.error("%s keeps dying; giving up (see %s)", child.spec.name, child.log_file)
@@ -202,8 +236,6 @@ class Supervisor:
         self.stopping = True
         for child in reversed(self.children):
             child.stop()
-        if self.postgres is not None:
-            self.postgres.stop()
         if not keep_state:
             self.config.state_file.unlink(missing_ok=True)
 

@@ -11,45 +11,51 @@ from typing import Any
 
 import grpc
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException
 
 from catalogsync.grpc_clients import open_channel
 from catalogsync.units import human_bytes
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
-from gateway import convert
+from catalogsync.v1 import resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
+from gateway import convert, errors
 from gateway.config import Settings
+from gateway.explain import explain_router
+from gateway.limits import (
+    LIST_MAX,
+    Count,
+    EventsQuery,
+    FileText,
+    Id,
+    JobIdPath,
+    JobIdQuery,
+    OptionalId,
+    Text,
+)
+from gateway.login import login_router
+from gateway.security import ConsoleGuard
 
 HERE = Path(__file__).parent
-GRPC_TO_HTTP = {
-    grpc.StatusCode.INVALID_ARGUMENT: 400,
-    grpc.StatusCode.NOT_FOUND: 404,
-    grpc.StatusCode.FAILED_PRECONDITION: 409,
-    grpc.StatusCode.UNAVAILABLE: 503,
-    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
-}
+CALL_TIMEOUT_S = 5  # the scheduler answers within ~3 s even while its database is away
 
 
 class JobRequest(BaseModel):
-    job_type: str
-    playlist_ids: list[int] = Field(default_factory=list)
-    sources: list[str] = Field(default_factory=list)
-    download_sources: list[str] = Field(default_factory=list)
-    limit: int = 0
-    workers: int = 0
-    track_limit: int = 0
-    playlist_file_text: str = ""
+    job_type: Text
+    playlist_ids: list[Id] = Field(default_factory=list, max_length=LIST_MAX)
+    sources: list[Text] = Field(default_factory=list, max_length=LIST_MAX)
+    download_sources: list[Text] = Field(default_factory=list, max_length=LIST_MAX)
+    limit: Count = 0
+    workers: Count = 0
+    track_limit: Count = 0
+    playlist_file_text: FileText | None = None  # sent (even empty) = a playlist file
 
 
 class CommandRequest(BaseModel):
-    command: str
-    item_id: int = 0
+    command: Text
+    item_id: OptionalId = 0
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -57,25 +63,23 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        channel = open_channel(settings.scheduler_addr)
+        channel = open_channel(settings.scheduler_addr, settings.tokens)
         state["channel"] = channel
         state["scheduler"] = scheduler_pb2_grpc.SchedulerServiceStub(channel)
         state["health"] = health_pb2_grpc.HealthStub(channel)
         yield
         await channel.close()
 
-    app = FastAPI(title="catalog-sync console", lifespan=lifespan)
+    app = FastAPI(title="catalog-sync console", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(ConsoleGuard, auth=settings.auth, allowed_hosts=settings.allowed_hosts)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
+    app.include_router(login_router(settings.auth, templates))
 
     def scheduler() -> scheduler_pb2_grpc.SchedulerServiceStub:
         return state["scheduler"]
 
-    @app.exception_handler(grpc.aio.AioRpcError)
-    async def grpc_error(_: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
-        return JSONResponse(
-            {"error": exc.details(), "code": exc.code().name}, status_code=GRPC_TO_HTTP.get(exc.code(), 502)
-        )
+    errors.install(app)
 
     @app.get("/livez")
     async def livez() -> JSONResponse:
@@ -108,12 +112,13 @@ def create_app(settings: Settings) -> FastAPI:
         return Response(status_code=204)
 
     async def stats_data() -> dict[str, Any]:
-        stats = await scheduler().GetStats(scheduler_pb2.GetStatsRequest(), timeout=10)
+        stats = await scheduler().GetStats(scheduler_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT_S)
         return {"stats": convert.message(stats), "bytes_text": human_bytes(stats.bytes)}
 
     async def dashboard_data() -> dict[str, Any]:
         stats, jobs = await asyncio.gather(
-            stats_data(), scheduler().ListJobs(scheduler_pb2.ListJobsRequest(limit=50), timeout=10)
+            stats_data(),
+            scheduler().ListJobs(scheduler_pb2.ListJobsRequest(limit=50), timeout=CALL_TIMEOUT_S),
         )
         return {**stats, "jobs": [convert.job(job) for job in jobs.jobs]}
 
@@ -129,14 +134,20 @@ def create_app(settings: Settings) -> FastAPI:
     async def api_stats() -> dict[str, Any]:
         return await stats_data()
 
+    @app.get("/api/accounts")
+    async def api_accounts() -> dict[str, Any]:
+        """Per platform: whether the user's account is set and accepted (status only, never a cookie)."""
+        reply = await scheduler().GetAccounts(resolver_pb2.CheckAccountsRequest(), timeout=30)
+        return convert.message(reply)
+
     @app.get("/api/jobs/{job_id}")
-    async def get_job(job_id: int, events: int = 50) -> dict[str, Any]:
+    async def get_job(job_id: JobIdPath, events: EventsQuery = 50) -> dict[str, Any]:
         """The job and its newest ``events`` journal entries (0 = none)."""
-        job = await scheduler().GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=10)
+        job = await scheduler().GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=CALL_TIMEOUT_S)
         data = convert.job(job)
         if events > 0:
             reply = await scheduler().ListJobEvents(
-                scheduler_pb2.ListJobEventsRequest(job_id=job_id, limit=events), timeout=10
+                scheduler_pb2.ListJobEventsRequest(job_id=job_id, limit=events), timeout=CALL_TIMEOUT_S
             )
             data["events"] = [convert.event(event) for event in reply.events]
         return data
@@ -150,8 +161,9 @@ def create_app(settings: Settings) -> FastAPI:
             limit=body.limit,
             workers=body.workers,
             track_limit=body.track_limit,
-            playlist_file_text=body.playlist_file_text,
         )
+        if body.playlist_file_text is not None:
+            scope.playlist_file_text = body.playlist_file_text
         job = await scheduler().CreateJob(
             scheduler_pb2.CreateJobRequest(job_type=body.job_type, scope=scope, requested_by="console"),
             timeout=60,
@@ -159,15 +171,15 @@ def create_app(settings: Settings) -> FastAPI:
         return convert.job(job)
 
     @app.post("/api/jobs/{job_id}/commands")
-    async def send_command(job_id: int, body: CommandRequest) -> dict[str, Any]:
+    async def send_command(job_id: JobIdPath, body: CommandRequest) -> dict[str, Any]:
         reply = await scheduler().SendCommand(
             scheduler_pb2.SendCommandRequest(job_id=job_id, command=body.command, item_id=body.item_id),
-            timeout=10,
+            timeout=CALL_TIMEOUT_S,
         )
         return {"command_id": reply.command_id, "job": convert.job(reply.job)}
 
     @app.get("/api/events")
-    async def events(job_id: int = 0) -> StreamingResponse:
+    async def events(job_id: JobIdQuery = 0) -> StreamingResponse:
         async def stream() -> AsyncIterator[str]:
             call = scheduler().WatchJobs(scheduler_pb2.WatchJobsRequest(job_id=job_id))
             try:
@@ -182,12 +194,6 @@ def create_app(settings: Settings) -> FastAPI:
             stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"error": convert.validation_error(exc.errors())}, status_code=422)
+    app.include_router(explain_router(scheduler))
 
     return app

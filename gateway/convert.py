@@ -27,7 +27,7 @@ def job(msg: scheduler_pb2.Job) -> dict[str, Any]:
     main = next(
         (s for s in msg.stages if s.stage == msg.current_stage), msg.stages[-1] if msg.stages else None
     )
-    done = (main.succeeded + main.failed + main.skipped + main.canceled) if main else 0
+    done = (main.succeeded + main.failed + main.skipped + main.unavailable + main.canceled) if main else 0
     total = main.total if main else 0
     data["progress"] = {
         "stage": main.stage if main else "",

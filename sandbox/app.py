@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sandbox import ids
 from sandbox.catalog import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES, Catalog
 
-PLATFORM_MODULES = ("netease", "qq", "kuwo", "migu", "kugou", "qianqian")
+PLATFORM_MODULES = ("netease", "qq", "kuwo", "migu", "kugou", "qianqian", "shortlinks")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver", ""})
 CHUNK = 64 * 1024
 

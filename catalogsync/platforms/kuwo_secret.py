@@ -6,6 +6,9 @@ cookie that ``GET https://www.kuwo.cn/`` sets, a Referer, and a header
 JavaScript numbers (doubles), so this port keeps JavaScript's ``parseInt`` and
 number-to-string behaviour where a float changes the result. A ``success: false``
 answer means the token was refused: the session fetches a new one and retries once.
+When the homepage sets no ``Hm_Iuvt_*`` cookie (as it often does not today), the
+session makes a 32-character token itself, which the web API accepts (kuwo.md §1,
+QiuYaohong/kuwoMusicApi). The user's own login cookies, when configured, ride along.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from catalogsync.http_client import UpstreamError, request_json
 PLATFORM = "kuwo"
 HOME_URL = "https://www.kuwo.cn/"
 TOKEN_COOKIE_PREFIX = "Hm_Iuvt_"
+# The cookie name the site used last (listen1); a client-made token goes under it.
+CLIENT_TOKEN_COOKIE = "Hm_Iuvt_cdb524f42f23cer9b268564v7y735ewrq2324"
+CLIENT_TOKEN_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZabcdefhijkmnprstwxyz2345678"
+CLIENT_TOKEN_LENGTH = 32
 _MODULUS = 2**31 - 1
 _LEADING_INT = re.compile(r"\s*([+-]?)(\d+)")
 
@@ -124,6 +131,12 @@ def token_from_set_cookie(headers: list[str]) -> TokenCookie | None:
     return None
 
 
+def client_token() -> TokenCookie:
+    """A token made here, for when the homepage sets none."""
+    value = "".join(secrets.choice(CLIENT_TOKEN_ALPHABET) for _ in range(CLIENT_TOKEN_LENGTH))
+    return TokenCookie(CLIENT_TOKEN_COOKIE, value)
+
+
 def refused(payload: Any) -> bool:
     """Whether a web API answer is the token refusal (``success: false``)."""
     return isinstance(payload, dict) and payload.get("success") is False
@@ -158,10 +171,7 @@ class KuwoWebSession:
             raise UpstreamError(
                 PLATFORM, HOME_URL, f"token page: HTTP {response.status_code}", status=response.status_code
             )
-        cookie = token_from_set_cookie(response.headers.get_list("set-cookie"))
-        if cookie is None:
-            raise UpstreamError(PLATFORM, HOME_URL, f"token page set no {TOKEN_COOKIE_PREFIX}* cookie")
-        return cookie
+        return token_from_set_cookie(response.headers.get_list("set-cookie")) or client_token()
 
     async def token(self, stale: TokenCookie | None = None) -> TokenCookie:
         """The current token; a new one when there is none or it is ``stale``."""
@@ -171,13 +181,16 @@ class KuwoWebSession:
             return self._cookie
 
     async def get_json(
-        self, url: str, params: Mapping[str, Any], *, referer: str = HOME_URL
+        self, url: str, params: Mapping[str, Any], *, referer: str = HOME_URL, user_cookies: str = ""
     ) -> dict[str, Any]:
-        """GET a web API URL; raises TokenRefused when a fresh token is refused too."""
+        """GET a web API URL; raises TokenRefused when a fresh token is refused too.
+
+        ``user_cookies`` (the user's own login, never logged) are sent beside the token."""
         cookie = await self.token()
         for attempt in range(2):
+            token_cookie = f"{cookie.name}={cookie.value}"
             headers = {
-                "Cookie": f"{cookie.name}={cookie.value}",
+                "Cookie": f"{token_cookie}; {user_cookies}" if user_cookies else token_cookie,
                 "Secret": secret(cookie.value, cookie.name),
                 "Referer": referer,
             }

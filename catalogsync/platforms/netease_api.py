@@ -1,9 +1,17 @@
 """NetEase Cloud Music front doors: plain ``/api/...`` form posts and encrypted ``/eapi/...`` posts.
 
 Read endpoints go through the plain front door on ``music.163.com`` (with the web
-Referer and cookies); the song URL endpoint goes through eapi on
-``interface3.music.163.com`` (with ``os=pc``). Both answer JSON with an integer
-``code`` (200 = OK); anything else becomes an ``UpstreamError``.
+Referer and cookies); search and the song URL go through eapi on
+``interface3.music.163.com`` (with ``os=pc``), as NeteaseCloudMusicApiEnhanced/api-enhanced
+(2026) and lx-music do. Both answer JSON with an integer ``code`` (200 = OK); anything
+else becomes an ``UpstreamError``.
+
+Anonymous calls carry a device cookie (one random ``deviceId``/``NMTID`` per process, like
+a client installation) and the anonymous ``MUSIC_A`` token registered for that device
+(``netease_anonymous``). The user's own login (``MUSIC_U``, from
+``CATALOGSYNC_NETEASE_COOKIE``) is added to the Cookie header and to the eapi ``header``
+member, as api-enhanced's ``util/request.js`` sends it; it never goes into a URL, a log
+line or an error message.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from typing import Any
 
 import httpx
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, request_json
+from catalogsync.platforms.netease_anonymous import AnonymousToken
 from catalogsync.platforms.netease_crypto import eapi_encrypt, eapi_path
 
 PLATFORM = "netease"
@@ -24,37 +34,81 @@ WEB_BASE = "https://music.163.com"
 EAPI_BASE = "https://interface3.music.163.com"
 REFERER = "https://music.163.com"
 APP_VERSION = "3.0.18.203152"
+# One anonymous "installation" per process: the same device id on every call.
+DEVICE_ID = secrets.token_hex(16).upper()
+_DEVICE_COOKIES = {
+    "__remember_me": "true",
+    "NMTID": secrets.token_hex(16),
+    "_ntes_nuid": secrets.token_hex(16),
+    "deviceId": DEVICE_ID,
+    "WEVNSM": "1.0.0",
+}
 
 
 def _cookie(pairs: Mapping[str, str]) -> str:
     return "; ".join(f"{name}={value}" for name, value in pairs.items())
 
 
-def web_headers() -> dict[str, str]:
-    """Referer plus the anonymous web cookies NetEase expects on ``music.163.com``."""
-    cookies = {"__remember_me": "true", "NMTID": secrets.token_hex(16), "_ntes_nuid": secrets.token_hex(16)}
-    return {"Referer": REFERER, "Cookie": _cookie(cookies)}
+ANONYMOUS = AnonymousToken(DEVICE_ID)
 
 
-def app_headers() -> dict[str, str]:
-    """Cookies of the desktop app (``os=pc``) for eapi calls."""
-    cookies = {"os": "pc", "appver": APP_VERSION, "__remember_me": "true", "NMTID": secrets.token_hex(16)}
-    return {"Referer": REFERER, "Cookie": _cookie(cookies)}
+def _logged_in(account: Account | None) -> bool:
+    return account is not None and bool(account.get("MUSIC_U"))
 
 
-def _app_header() -> str:
-    """The eapi ``header`` member: a JSON string describing the app."""
-    request_id = f"{int(time.time() * 1000)}_{secrets.randbelow(1000):04d}"
-    return json.dumps(
-        {
-            "os": "pc",
-            "appver": APP_VERSION,
-            "osver": "Microsoft-Windows-10",
-            "deviceId": secrets.token_hex(16).upper(),
-            "requestId": request_id,
-        },
-        separators=(",", ":"),
-    )
+def _with_account(cookies: dict[str, str], account: Account | None, music_a: str) -> dict[str, str]:
+    """The device cookies plus the user's own (``MUSIC_U``, ``__csrf``…), theirs winning;
+    ``MUSIC_A`` only when there is no ``MUSIC_U``."""
+    merged = {**cookies, **(account.cookies if account is not None else {})}
+    if music_a and not _logged_in(account):
+        merged["MUSIC_A"] = music_a
+    return merged
+
+
+def web_headers(account: Account | None = None, music_a: str = "") -> dict[str, str]:
+    """Referer plus the device cookies (and the user's login) on ``music.163.com``."""
+    return {"Referer": REFERER, "Cookie": _cookie(_with_account(dict(_DEVICE_COOKIES), account, music_a))}
+
+
+def app_headers(account: Account | None = None, music_a: str = "") -> dict[str, str]:
+    """Cookies of the desktop app (``os=pc``) for eapi calls, with the user's login when set."""
+    cookies = {
+        "os": "pc",
+        "appver": APP_VERSION,
+        "osver": "Microsoft-Windows-10",
+        "channel": "netease",
+        **_DEVICE_COOKIES,
+    }
+    return {"Referer": REFERER, "Cookie": _cookie(_with_account(cookies, account, music_a))}
+
+
+def eapi_header(account: Account | None = None, music_a: str = "") -> str:
+    """The eapi ``header`` member: a JSON string describing the app (and the login, when set),
+    with the fields api-enhanced's ``util/request.js`` sends."""
+    now = time.time()
+    header = {
+        "os": "pc",
+        "appver": APP_VERSION,
+        "osver": "Microsoft-Windows-10",
+        "deviceId": DEVICE_ID,
+        "channel": "netease",
+        "versioncode": "140",
+        "mobilename": "",
+        "buildver": str(int(now)),
+        "resolution": "1920x1080",
+        "requestId": f"{int(now * 1000)}_{secrets.randbelow(1000):04d}",
+    }
+    if account is not None and account.get("MUSIC_U"):
+        header["MUSIC_U"] = account.get("MUSIC_U")
+    elif music_a:
+        header["MUSIC_A"] = music_a
+    if account is not None and account.get("__csrf"):
+        header["__csrf"] = account.get("__csrf")
+    return json.dumps(header, separators=(",", ":"))
+
+
+async def _music_a(client: httpx.AsyncClient, account: Account | None) -> str:
+    return "" if _logged_in(account) else await ANONYMOUS.get(client, web_headers())
 
 
 def check_envelope(payload: Any, url: str, what: str, ok_codes: Collection[int] = (200,)) -> dict[str, Any]:
@@ -74,19 +128,28 @@ async def call_api(
     form: Mapping[str, Any],
     what: str,
     ok_codes: Collection[int] = (200,),
+    account: Account | None = None,
 ) -> dict[str, Any]:
     """POST a plain form to ``https://music.163.com{path}`` and check the envelope."""
     url = WEB_BASE + path
     fields = {name: str(value) for name, value in form.items()}
-    payload = await request_json(client, PLATFORM, "POST", url, data=fields, headers=web_headers())
+    headers = web_headers(account, await _music_a(client, account))
+    payload = await request_json(client, PLATFORM, "POST", url, data=fields, headers=headers)
     return check_envelope(payload, url, what, ok_codes)
 
 
 async def call_eapi(
-    client: httpx.AsyncClient, path: str, params: Mapping[str, Any], what: str
+    client: httpx.AsyncClient,
+    path: str,
+    params: Mapping[str, Any],
+    what: str,
+    account: Account | None = None,
 ) -> dict[str, Any]:
     """POST an eapi request to ``https://interface3.music.163.com{path}`` (``/eapi/...``)."""
     url = EAPI_BASE + path
-    body = {"params": eapi_encrypt(eapi_path(path), {**params, "header": _app_header()})}
-    payload = await request_json(client, PLATFORM, "POST", url, data=body, headers=app_headers())
+    music_a = await _music_a(client, account)
+    body = {"params": eapi_encrypt(eapi_path(path), {**params, "header": eapi_header(account, music_a)})}
+    payload = await request_json(
+        client, PLATFORM, "POST", url, data=body, headers=app_headers(account, music_a)
+    )
     return check_envelope(payload, url, what)

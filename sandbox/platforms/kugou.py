@@ -4,9 +4,13 @@
   lists[], total}}``; ``SongName``/``SingerName``/``FileName`` carry ``<em>`` around the
   keyword's words, artists are joined with ``、`` (``Singers[]`` alongside), one hash and
   size per quality (absent 320k = all-zero hash and size 0, absent FLAC = ``""``).
+- Without ``area_code=1`` the search leaves out the songs licensed for the mainland only
+  (about one in five, by hash), as the real search does for other areas.
 - ``m.kugou.com/app/i/getSongInfo.php?cmd=playInfo&hash=``: ``url`` on
   ``webfs.tx.kugou.com`` for free files; ``url: ""`` for VIP-only tracks and for every
-  FLAC hash (FLAC needs a member cookie), like the anonymous API.
+  FLAC hash (FLAC needs a member cookie), like the anonymous API. A member's login cookie
+  (``KuGoo`` holding ``KugooID=<digits>``) unlocks both. ``webfs.tx`` refuses about one
+  file in five (404, a cold node); the ``backup_url`` on ``webfs.cloud`` serves it.
 - ``lyrics.kugou.com/search`` → ``candidates[]``; ``/download?fmt=lrc`` → base64 LRC
   (``fmt=krc`` gives an opaque ``krc1`` blob, the encrypted karaoke format).
 - ``imge.kugou.com/stdmusic/{size}/...``: covers (URLs carry a ``{size}`` placeholder).
@@ -17,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from http.cookies import CookieError, SimpleCookie
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -109,9 +114,31 @@ def search_item(catalog: Catalog, track: Track, keyword: str) -> dict:
     return item
 
 
-def _media_path(file_hash: str, ext: str) -> str:
-    token = hashlib.md5(f"kugou-media|{file_hash}".encode()).hexdigest()
+def _media_path(file_hash: str, ext: str, member: bool = False) -> str:
+    kind = "kugou-media-member" if member else "kugou-media"
+    token = hashlib.md5(f"{kind}|{file_hash}".encode()).hexdigest()
     return f"/202401011200/{token}/KGTX/CLTX001/{file_hash.lower()}.{ext}"
+
+
+def mainland_only(key: int) -> bool:
+    """Songs the search shows only with ``area_code=1``."""
+    return hashlib.md5(f"kugou-area|{key}".encode()).hexdigest()[-1] in "012"
+
+
+def cold_on_primary(file_hash: str) -> bool:
+    """Files the primary CDN node refuses (404); the backup node serves them."""
+    return hashlib.md5(f"kugou-cold|{file_hash.upper()}".encode()).hexdigest()[-1] in "012"
+
+
+def member(request: Request) -> bool:
+    """Whether the request carries a (sandbox) member's ``KuGoo`` login cookie."""
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(request.headers.get("cookie", ""))
+    except CookieError:
+        return False
+    login = jar["KuGoo"].value if "KuGoo" in jar else ""
+    return re.search(r"(?:^|&)KugooID=\d+(?:&|$)", login) is not None
 
 
 def _accesskey(key: int) -> str:
@@ -134,6 +161,8 @@ def routes(state: SandboxState) -> list[Route]:
         if not keyword:
             return json_response({"status": 0, "error_code": 1002, "error_msg": "参数错误", "data": {}})
         tracks, total = catalog.search(SOURCE, keyword, (page - 1) * size, size)
+        if params.get("area_code") != "1":
+            tracks = [t for t in tracks if not mainland_only(t.key)]
         lists = [search_item(catalog, t, keyword) for t in tracks]
         return json_response(
             {
@@ -155,8 +184,10 @@ def routes(state: SandboxState) -> list[Route]:
         if request.query_params.get("cmd") != "playInfo" or quality is None:
             return json_response({"status": 0, "errcode": 30020, "error": "歌曲不存在", "url": ""})
         track = catalog.track(key)
-        free = catalog.playable(SOURCE, key) and label not in VIP_ONLY_LABELS
-        path = _media_path(file_hash, quality.ext)
+        anonymous = catalog.playable(SOURCE, key) and label not in VIP_ONLY_LABELS
+        unlocked = member(request) and not catalog.unavailable_everywhere(key // VARIANTS)
+        free = anonymous or unlocked
+        path = _media_path(file_hash, quality.ext, member=not anonymous)
         singer_name = "、".join(track.artists)
         image = f"{IMAGE_BASE}/{ids.kugou_hash(key, '128k').lower()}.jpg"
         return json_response(
@@ -189,14 +220,15 @@ def routes(state: SandboxState) -> list[Route]:
         key = ids.track_key(SOURCE, file_hash)
         label = ids.kugou_quality(key, file_hash) if key is not None and catalog.listed(SOURCE, key) else None
         quality = catalog.quality(SOURCE, key, label) if label else None
+        anonymous = quality is not None and label not in VIP_ONLY_LABELS and catalog.playable(SOURCE, key)
         if (
             quality is None
             or quality.ext != ext
-            or label in VIP_ONLY_LABELS
-            or not catalog.playable(SOURCE, key)
-            or request.url.path != _media_path(file_hash, ext)
+            or request.url.path != _media_path(file_hash, ext, not anonymous)
         ):
             return Response("Forbidden", status_code=403, media_type="text/plain")
+        if _host(request) == MEDIA_HOSTS[0] and cold_on_primary(file_hash):
+            return _not_found()
         data = catalog.media(SOURCE, key, quality.label)
         return media_response(request, data, CONTENT_TYPES[ext], f"{SOURCE}/{file_hash}/{label}")
 

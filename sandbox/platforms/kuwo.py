@@ -2,12 +2,17 @@
 
 Choices where the real behaviour is unknown (see /work/shared/platforms/kuwo.md):
 - ``GET /`` on www.kuwo.cn sets ``Hm_Iuvt_…`` (a fresh random token, remembered)
-  and an unrelated ``Hm_lvt_…`` cookie. ``/api/www/…`` and ``/api/v1/www/…`` answer
-  HTTP 200 ``{"success": false, "message": "CSRF token Invalid!"}`` unless the request
-  carries a remembered token, a kuwo.cn Referer and a well-formed ``Secret`` (lower-case
-  hex, two digits per token character plus eight for the salt; the value is not checked,
-  the salt is random). ``/api/pc/…`` (the playlist square) needs no token, as listen1
-  reports; past its last page it returns the last page again.
+  and an unrelated ``Hm_lvt_…`` cookie — or, with ``CATALOGSYNC_SANDBOX_KUWO_HOME_TOKEN=0``,
+  only the unrelated one, as the live homepage often does now. ``/api/www/…`` and
+  ``/api/v1/www/…`` answer HTTP 200 ``{"success": false, "message": "CSRF token Invalid!"}``
+  unless the request carries a remembered token or a client-made one (32 letters and
+  digits), a kuwo.cn Referer and a well-formed ``Secret`` (lower-case hex, two digits per
+  token character plus eight for the salt; the value is not checked, the salt is random).
+  ``/api/pc/…`` (the playlist square) needs no token, as listen1 reports; past its last
+  page it returns the last page again; ``wapi.kuwo.cn`` serves the same square. The other
+  token-free servers are in ``kuwo_servers``.
+- A member's login cookie (``userid`` digits and a ``websid`` other than ``expired``) on
+  ``playUrl`` unlocks the VIP-only songs at every level the catalog has.
 - An unknown playlist id → ``code: 200, data: null``; an unknown bangId → an empty
   board (``num: "0"``); nplserver → ``result: "error"``.
 - ``playUrl`` serves the best file not above ``br`` and reports it in ``data.bitrate``
@@ -19,6 +24,7 @@ Choices where the real behaviour is unknown (see /work/shared/platforms/kuwo.md)
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import time
@@ -32,7 +38,8 @@ from starlette.routing import Route
 
 from sandbox import ids
 from sandbox.app import SandboxState, cover_response, json_response, media_response
-from sandbox.catalog import INSTRUMENTAL
+from sandbox.catalog import INSTRUMENTAL, VARIANTS
+from sandbox.platforms import kuwo_servers
 from sandbox.platforms import kuwo_shapes as shapes
 
 HOSTS: tuple[str, ...] = ("www.kuwo.cn", "kuwo.cn", "m.kuwo.cn", "search.kuwo.cn", "*.kuwo.cn")
@@ -40,9 +47,10 @@ WEB_HOSTS = frozenset({"www.kuwo.cn", "kuwo.cn"})
 TOKEN_COOKIE = "Hm_Iuvt_cdb524f42f23cer9b268564v7y735ewrq2324"
 TOKEN_ALPHABET = "ABCDEFGHJKMNPQRSTWXYZabcdefhijkmnprstwxyz2345678"
 MAX_TOKENS = 4096
-BR_LIMITS = {"128kmp3": "128k", "192kmp3": "128k", "320kmp3": "320k", "2000kflac": "flac"}
 PAID_MESSAGE = "该歌曲为付费内容，请下载酷我音乐客户端后付费收听"
 _SECRET = re.compile(r"^[0-9a-f]+$")
+_CLIENT_TOKEN = re.compile(r"^[A-Za-z0-9]{32}$")
+HOME_TOKEN = os.environ.get("CATALOGSYNC_SANDBOX_KUWO_HOME_TOKEN", "1") != "0"
 _MEDIA_FILE = re.compile(r"^(?P<rid>\d+)\.(?P<ext>mp3|flac)$")
 _ALBUM_COVER = re.compile(r"^albumcover/\d+/\d+/\d+/(\d+)\.jpg$")
 _IMAGE_HOST = re.compile(r"^(kw)?img\d*\.kuwo\.cn$")
@@ -60,13 +68,24 @@ def _int_param(request: Request, name: str, default: int, minimum: int) -> int:
         return default
 
 
-def _cookie_token(request: Request) -> str:
+def _cookies(request: Request) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(request.headers.get("cookie", ""))
     except CookieError:
-        return ""
-    return next((m.value for name, m in jar.items() if name.startswith("Hm_Iuvt_")), "")
+        return {}
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def _cookie_token(request: Request) -> str:
+    return next((v for name, v in _cookies(request).items() if name.startswith("Hm_Iuvt_")), "")
+
+
+def member(request: Request) -> bool:
+    """Whether the request carries a (sandbox) member's login cookie."""
+    cookies = _cookies(request)
+    websid = cookies.get("websid", "")
+    return cookies.get("userid", "").isdigit() and websid not in {"", "expired"}
 
 
 def routes(state: SandboxState) -> list[Route]:
@@ -77,7 +96,7 @@ def routes(state: SandboxState) -> list[Route]:
         token = _cookie_token(request)
         sent = request.headers.get("secret", "")
         return (
-            token in tokens
+            (token in tokens or _CLIENT_TOKEN.match(token) is not None)
             and _SECRET.match(sent) is not None
             and len(sent) == 2 * len(token) + 8
             and "kuwo.cn" in request.headers.get("referer", "")
@@ -107,7 +126,8 @@ def routes(state: SandboxState) -> list[Route]:
         response = HTMLResponse(
             "<!DOCTYPE html><html><head><title>酷我音乐</title></head><body></body></html>"
         )
-        response.set_cookie(TOKEN_COOKIE, token, max_age=3600, path="/", domain=".kuwo.cn")
+        if HOME_TOKEN:
+            response.set_cookie(TOKEN_COOKIE, token, max_age=3600, path="/", domain=".kuwo.cn")
         response.set_cookie("Hm_lvt_cdb524f42f23cer9b268564v7y735ewrq2324", str(int(time.time())), path="/")
         return response
 
@@ -199,9 +219,15 @@ def routes(state: SandboxState) -> list[Route]:
 
     async def play_url(request: Request) -> Response:
         key = ids.track_key("kuwo", request.query_params.get("mid", ""))
-        if key is None or not catalog.playable("kuwo", key):
+        vip_only = (
+            key is not None
+            and catalog.listed("kuwo", key)
+            and not catalog.unavailable_everywhere(key // VARIANTS)
+            and not catalog.playable("kuwo", key)
+        )
+        if key is None or not (catalog.playable("kuwo", key) or (vip_only and member(request))):
             return json_response(shapes.envelope(None, code=-1, msg=PAID_MESSAGE))
-        limit = BR_LIMITS.get(request.query_params.get("br", "128kmp3"), "128k")
+        limit = shapes.BR_LIMITS.get(request.query_params.get("br", "128kmp3"), "128k")
         quality = catalog.best_quality("kuwo", key, limit)
         scheme = "https" if request.query_params.get("httpsStatus") == "1" else "http"
         data = {
@@ -258,8 +284,11 @@ def routes(state: SandboxState) -> list[Route]:
             return Response(status_code=404)
 
     return [
+        *kuwo_servers.routes(state, on),
         Route("/", on(lambda host: host == "www.kuwo.cn", home)),
-        Route("/api/pc/classify/playlist/getRcmPlayList", on(web, square)),
+        Route(
+            "/api/pc/classify/playlist/getRcmPlayList", on(lambda h: web(h) or h == "wapi.kuwo.cn", square)
+        ),
         Route("/api/www/bang/bang/bangMenu", on(web, bang_menu, web_token=True)),
         Route("/api/www/bang/bang/musicList", on(web, bang_songs, web_token=True)),
         Route("/api/www/playlist/playListInfo", on(web, playlist_info, web_token=True)),

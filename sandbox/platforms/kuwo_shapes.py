@@ -23,6 +23,7 @@ MEDIA_HOST = "lw-sycdn.kuwo.cn"
 MEDIA_TTL_S = 3600
 BUCKETS = {"128k": "n1", "320k": "n2", "flac": "n3"}
 MINFO = {"flac": ("ff", 2000), "320k": ("p", 320), "128k": ("h", 128)}
+BR_LIMITS = {"128kmp3": "128k", "192kmp3": "128k", "320kmp3": "320k", "2000kflac": "flac"}
 FORMATS = {"128k": "MP3128", "320k": "MP3H", "flac": "ALFLAC"}
 _LRC_LINE = re.compile(r"^\[(\d+):(\d+(?:\.\d+)?)\](.*)$")
 
@@ -293,3 +294,40 @@ def lrc_lines(text: str) -> list[dict[str, str]] | None:
             seconds = round(int(match.group(1)) * 60 + float(match.group(2)), 2)
             lines.append({"lineLyric": escape(match.group(3)), "time": str(seconds)})
     return lines or None
+
+
+def quku_tree(toplists: list[Playlist]) -> dict[str, Any]:
+    """The qukudata board tree: groups (``source`` "0") holding bang boards (``source`` "1")."""
+    boards = [
+        {
+            "sourceid": board.remote_id,
+            "name": escape(board.name),
+            "disname": escape(board.name),
+            "intro": escape(board.description),
+            "pic": toplist_pic(board),
+            "source": "1",
+            "id": str(489_929 + board.index),
+        }
+        for board in toplists
+    ]
+    groups = [{"name": "官方榜", "source": "0", "sourceid": "", "child": boards}]
+    return {"ret": "ok", "total": str(len(boards)), "child": groups if boards else []}
+
+
+def kbang_page(catalog: Catalog, board: Playlist | None, pn: int, rn: int) -> dict[str, Any]:
+    """A kbangserver ``ksong.s`` page (``pn`` 0-based, strings); an unknown board has no rows."""
+    if board is None:
+        return {"musiclist": [], "num": "0", "pn": str(pn), "rn": str(rn)}
+    keys = page(list(board.track_keys), pn + 1, rn)
+    return {
+        "id": board.remote_id,
+        "name": escape(board.name),
+        "info": escape(board.description),
+        "pic": toplist_pic(board),
+        "v9_pic2": toplist_pic(board),
+        "pub": "2025-01-15",
+        "num": str(len(board.track_keys)),
+        "pn": str(pn),
+        "rn": str(rn),
+        "musiclist": [nplserver_song(catalog, key) for key in keys],
+    }

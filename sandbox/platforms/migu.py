@@ -8,6 +8,8 @@
   error with HTTP 200 instead (a non-audio answer).
 - ``app.c.nf.migu.cn/MIGUM3.0/strategy/pc/listen/v1.0``: the JSON variant (``data.url``,
   protocol-relative), which needs the ``channel`` header.
+- The CDN refuses ``HEAD`` on FLAC files (405, ``Allow: GET``) while a ranged GET works; MP3
+  files still answer HEAD.
 - ``d.musicapp.migu.cn``: covers (``img1`` is a relative path), plain LRC (``ext.lrcUrl``)
   and an opaque ``mrcUrl`` (the encrypted word-timed format).
 """
@@ -183,6 +185,8 @@ def routes(state: SandboxState) -> list[Route]:
         quality = catalog.quality(SOURCE, key, label) if listed and label else None
         if quality is None or quality.ext != ext or not catalog.playable(SOURCE, key):
             return Response("Forbidden", status_code=403, media_type="text/plain")
+        if request.method == "HEAD" and quality.label == "flac":
+            return Response("Method Not Allowed", status_code=405, headers={"Allow": "GET"})
         data = catalog.media(SOURCE, key, quality.label)
         return media_response(request, data, CONTENT_TYPES[ext], f"{SOURCE}/{content_id}/{label}")
 

@@ -3,9 +3,10 @@
 Plain ``/api`` front door (form fields in the body or the query): playlist square,
 toplists, playlist detail (``tracks`` cut to the first 8 like an anonymous client
 gets, ``trackIds`` complete), song detail (at most 1000 ids), cloudsearch (no
-``songs`` key when nothing matches) and lyrics (``nolyric``/``uncollected``). The
-eapi song URL endpoint decrypts ``params`` with the public eapi key and checks the
-signed path and digest. Choices where the real behaviour is unknown:
+``songs`` key when nothing matches; hides some songs), lyrics (``nolyric``/``uncollected``)
+and ``nuser/account/get``. The eapi endpoints (song URL, ``search/song/list/page``) decrypt
+``params`` with the public eapi key and check the signed path and digest. The test
+account and what it unlocks: ``sandbox.platforms.netease_vip``. Choices where the real behaviour is unknown:
 a request to music.163.com without a music.163.com ``Referer`` gets
 ``{"code": 301, "msg": ...}`` (NetEase's "login required" code), undecryptable eapi
 params or bad numbers get ``{"code": 400, ...}``, an unknown playlist ``{"code": 404}``.
@@ -28,6 +29,7 @@ from catalogsync.platforms.netease_crypto import EapiError, eapi_decrypt, eapi_p
 from sandbox.app import SandboxState, cover_response, json_response, media_response
 from sandbox.catalog import VARIANTS
 from sandbox.platforms import netease_shapes as shapes
+from sandbox.platforms import netease_vip as vip
 
 HOSTS: tuple[str, ...] = (
     "music.163.com",
@@ -127,8 +129,10 @@ def routes(state: SandboxState) -> list[Route]:
         }
         return json_response({"code": 200, "list": charts, "artistToplist": artist_chart})
 
-    async def playlist_detail(_: Request, params: Params) -> Response:
-        found = catalog.find_playlist(shapes.SOURCE, params.get("id", ""))
+    async def playlist_detail(request: Request, params: Params) -> Response:
+        found, private = vip.find_playlist(catalog, params.get("id", ""), vip.is_vip(request))
+        if private:
+            return _error(401, "无权限访问")
         if found is None:
             return _error(404, "歌单不存在")
         expand = min(max(_int(params, "n", 1000), 0), DETAIL_TRACKS)
@@ -160,7 +164,9 @@ def routes(state: SandboxState) -> list[Route]:
         limit, offset = min(_int(params, "limit", 30), SEARCH_MAX), _int(params, "offset", 0)
         if params.get("type", "1") != "1" or limit <= 0 or offset < 0:
             return json_response({"result": {"songCount": 0}, "code": 200})
-        tracks, total = catalog.search(shapes.SOURCE, params.get("s", ""), offset, limit)
+        every, _ = catalog.search(shapes.SOURCE, params.get("s", ""), 0, offset + limit + SEARCH_MAX)
+        visible = [t for t in every if not vip.hidden_from_cloudsearch(t.key)]
+        tracks, total = visible[offset : offset + limit], len(visible)
         result: dict[str, Any] = {"searchQcReminder": None, "songCount": total}
         if tracks:
             result["songs"] = [
@@ -182,19 +188,49 @@ def routes(state: SandboxState) -> list[Route]:
                 body[name] = {"version": 0, "lyric": ""}
         return json_response({**body, "code": 200})
 
-    async def song_url(request: Request, params: Params) -> Response:
+    def signed_params(request: Request, params: Params) -> dict[str, Any]:
         try:
             signed = eapi_decrypt(params.get("params", ""))
         except EapiError as exc:
             raise BadRequest(str(exc)) from exc
         if signed.path != eapi_path(request.url.path):
             raise BadRequest(f"eapi params were signed for {signed.path}")
-        song_ids = _id_list(signed.params.get("ids", "[]"))
-        level = str(signed.params.get("level", "standard"))
+        return signed.params
+
+    async def song_url(request: Request, params: Params) -> Response:
+        signed = signed_params(request, params)
+        song_ids = _id_list(signed.get("ids", "[]"))
+        level = str(signed.get("level", "standard"))
+        is_vip = vip.is_vip(request, signed)
         data = [
-            shapes.song_url(catalog, int(i), level) if i.isdigit() else shapes.url_entry(i) for i in song_ids
+            shapes.song_url(catalog, int(i), level, is_vip) if i.isdigit() else shapes.url_entry(i)
+            for i in song_ids
         ]
         return json_response({"data": data, "code": 200})
+
+    async def song_list_page(request: Request, params: Params) -> Response:
+        signed = signed_params(request, params)
+        try:
+            limit = min(int(signed.get("limit", 30)), SEARCH_MAX)
+            offset = int(signed.get("offset", 0))
+        except (TypeError, ValueError) as exc:
+            raise BadRequest("limit and offset must be integers") from exc
+        if limit <= 0 or offset < 0:
+            raise BadRequest("limit and offset must be positive")
+        tracks, total = catalog.search(shapes.SOURCE, str(signed.get("keyword", "")), offset, limit)
+        return json_response(vip.song_list_page(catalog, tracks, total))
+
+    async def account(request: Request, _: Params) -> Response:
+        anonymous = vip.anonymous_token_ok(catalog.config.seed, request.cookies.get("MUSIC_A", ""))
+        return json_response(vip.account_answer(vip.is_vip(request), anonymous))
+
+    async def register_anonymous(_: Request, params: Params) -> Response:
+        if not params.get("params") or not params.get("encSecKey"):
+            raise BadRequest("a weapi request has params and encSecKey")
+        token = vip.new_anonymous_token(catalog.config.seed)
+        response = json_response({"code": 200, "userId": 8000001, "createTime": shapes.BASE_TIME_MS})
+        response.set_cookie("MUSIC_A", token, max_age=2_592_000, path="/", domain=".music.163.com")
+        return response
 
     async def media(request: Request) -> Response:
         if not (request.url.hostname or "").endswith(".music.126.net"):
@@ -233,7 +269,10 @@ def routes(state: SandboxState) -> list[Route]:
         Route("/api/v3/song/detail", endpoint(song_detail), methods=web),
         Route("/api/cloudsearch/pc", endpoint(search), methods=web),
         Route("/api/song/lyric", endpoint(lyric), methods=web),
+        Route("/api/nuser/account/get", endpoint(account), methods=web),
+        Route("/weapi/register/anonimous", endpoint(register_anonymous), methods=["POST"]),
         Route("/eapi/song/enhance/player/url/v1", endpoint(song_url), methods=["POST"]),
+        Route("/eapi/search/song/list/page", endpoint(song_list_page), methods=["POST"]),
         Route(
             "/{stamp}/{sign}/jdymusic/obj/{bucket}/{song_id}/{label}/{name}",
             media,

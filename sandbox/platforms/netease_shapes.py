@@ -322,13 +322,17 @@ def url_entry(song_id: int, **fields: Any) -> dict[str, Any]:
     return entry
 
 
-def song_url(catalog: Catalog, song_id: int, level: str) -> dict[str, Any]:
-    """Full file (possibly downgraded), a 30-second trial, or ``url: null`` with code 404."""
+def song_url(catalog: Catalog, song_id: int, level: str, vip: bool = False) -> dict[str, Any]:
+    """Full file (possibly downgraded), a 30-second trial, or ``url: null`` with code 404.
+
+    Anonymous clients get at most 320k of free songs; ``vip`` (the test account) gets every
+    level and the VIP-only songs."""
     key = known_key(catalog, song_id)
     if key is None or not catalog.listed(SOURCE, key):
         return url_entry(song_id)
     duration_ms = catalog.track(key).duration_s * 1000
-    if not catalog.playable(SOURCE, key):
+    full = catalog.playable(SOURCE, key) or (vip and not catalog.unavailable_everywhere(key // VARIANTS))
+    if not full:
         data = catalog.trial(SOURCE, key)
         md5 = hashlib.md5(data).hexdigest()
         return url_entry(
@@ -345,7 +349,10 @@ def song_url(catalog: Catalog, song_id: int, level: str) -> dict[str, Any]:
             freeTrialInfo={"start": 0, "end": 30, "algData": None, "fragmentType": 1},
             time=duration_ms,
         )
-    quality = catalog.best_quality(SOURCE, key, CEILING_OF_LEVEL.get(level, "128k"))
+    ceiling = CEILING_OF_LEVEL.get(level, "128k")
+    if not vip and ceiling == "flac":
+        ceiling = "320k"  # lossless levels need a VIP login
+    quality = catalog.best_quality(SOURCE, key, ceiling)
     md5 = hashlib.md5(catalog.media(SOURCE, key, quality.label)).hexdigest()
     return url_entry(
         song_id,
@@ -358,5 +365,6 @@ def song_url(catalog: Catalog, song_id: int, level: str) -> dict[str, Any]:
         encodeType=quality.ext,
         level=LEVEL_OF_LABEL[quality.label],
         fee=8,
+        payed=1 if vip else 0,
         time=duration_ms,
     )

@@ -2,16 +2,18 @@
 
 - ``c.y.qq.com`` (also ``c6``/``i``): playlist square ``fcg_get_diss_by_tag`` (``sin``/``ein``
   inclusive, ``ein`` clamped to ``sin + 29``), playlist detail ``fcg_ucc_getcdinfo_byids_cp`` (old song
-  shape, ``song_begin``/``song_num``), lyrics ``fcg_query_lyric_new`` (base64). All three refuse a
-  request without a ``*.qq.com`` Referer with ``code -1310`` and no data, and answer JSONP
-  (``MusicJsonCallback(...)`` or ``jsonpCallback``/``callback``) unless ``format=json``.
+  shape, ``song_begin``/``song_num``; square playlists with index % 3 ≠ 0 answer ``subcode 4000``
+  without ``cdlist``, like many public playlists since 2026-03 — the gateway routes serve them),
+  lyrics ``fcg_query_lyric_new`` (base64; ``-1901`` for songs without lyrics, the one-line
+  placeholder for instrumentals). All three refuse a request without a ``*.qq.com`` Referer with
+  ``code -1310`` and no data, and answer JSONP (``MusicJsonCallback(...)`` or
+  ``jsonpCallback``/``callback``) unless ``format=json``.
 - ``c.y.qq.com/base/fcgi-bin/u?__=<code>``: short links, 302 to the playlist page. Codes are
   ``Pl<index:04d>`` for square playlists and ``Tp<index:04d>`` for toplists; unknown codes go to
   ``https://y.qq.com/``.
-- ``u.y.qq.com/cgi-bin/musicu.fcg`` (POST body or GET ``data=``): toplist ``GetAll`` (plus an MV
-  group) and ``GetDetail`` (a stale ``period`` gets the current period with no rows), search
-  ``DoSearchForQQMusicMobile``, ``CgiGetVkey`` (empty ``purl`` unless playable and the file exists).
-  Unknown modules/methods or bad params give the request ``code 500001``.
+- ``u.y.qq.com/cgi-bin/musicu.fcg``: see ``sandbox.platforms.qq_gateway`` (toplists, search,
+  vkey, the playlist routes, "who am I", and the test account). ``musics.fcg?sign=`` is the
+  same gateway for POSTs whose ``sign`` matches the body (else ``{"code": 2000}``).
 - ``ws.stream`` / ``isure.stream.qqmusic.qq.com/<filename>?vkey=&guid=``: media (403 on a bad vkey).
 - covers on ``y.gtimg.cn``, ``qpic.y.qq.com`` and ``y.qq.com``; ``y.qq.com/n/...`` answers a small page.
 """
@@ -21,7 +23,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,10 +31,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Host, Route, Router
 
+from catalogsync.platforms.qq_sign import sign
 from sandbox import ids
 from sandbox.app import SandboxState, cover_response, json_response, media_response
-from sandbox.catalog import INSTRUMENTAL, VARIANTS, Catalog, Playlist
+from sandbox.catalog import INSTRUMENTAL, VARIANTS, Catalog
 from sandbox.platforms import qq_shapes as shapes
+from sandbox.platforms.qq_gateway import BAD_REQUEST, CGI, gateway, is_vip, serving_route, square_playlist
 
 CGI_HOSTS = ("c.y.qq.com", "c6.y.qq.com", "i.y.qq.com")
 STREAM_HOSTS = ("ws.stream.qqmusic.qq.com", "isure.stream.qqmusic.qq.com")
@@ -45,15 +48,13 @@ HOSTS: tuple[str, ...] = (
     *STREAM_HOSTS,
     "y.gtimg.cn",
 )
-SIP = [f"http://{host}/" for host in STREAM_HOSTS]
 REFUSED = {"retcode": -1310, "code": -1310, "subcode": -1310, "message": "referer not allowed"}
-BAD_REQUEST = 500001
+BAD_SIGN = {"code": 2000, "msg": "sign check failed"}
+NO_LYRICS = {"retcode": -1901, "code": -1901, "subcode": -1901}
+HOMEPAGE_PRIVATE = {"code": 0, "subcode": 4000, "msg": "", "cdnum": 0, "realcdnum": 0}
+PLACEHOLDER_LYRIC = "[00:00:00]此歌曲为没有填词的纯音乐，请您欣赏"
 SQUARE_MAX_PAGE = 30
 CONTENT_TYPES = {"mp3": "audio/mpeg", "flac": "audio/flac"}
-
-
-class BadParam(ValueError):
-    """A gateway request whose module, method or parameters the sandbox does not accept."""
 
 
 def _int(value: Any, default: int) -> int:
@@ -75,13 +76,8 @@ def cgi_response(request: Request, payload: dict[str, Any]) -> Response:
     return Response(body, media_type="application/javascript;charset=utf-8")
 
 
-def _playlist(catalog: Catalog, remote_id: str, kind: str) -> Playlist | None:
-    found = catalog.find_playlist("qq", remote_id)
-    return found if found is not None and found.kind == kind else None
-
-
 # ---- legacy CGIs ------------------------------------------------------------------------------
-def square(catalog: Catalog, query: Any) -> dict[str, Any]:
+def square(catalog: Catalog, query: Any, _: bool) -> dict[str, Any]:
     sin = max(0, _int(query.get("sin"), 0))
     ein = min(_int(query.get("ein"), sin + SQUARE_MAX_PAGE - 1), sin + SQUARE_MAX_PAGE - 1)
     lists = catalog.playlists("qq", "playlist_square")
@@ -98,10 +94,15 @@ def square(catalog: Catalog, query: Any) -> dict[str, Any]:
     return {"code": 0, "subcode": 0, "message": "", "default": 0, "data": data}
 
 
-def playlist_detail(catalog: Catalog, query: Any) -> dict[str, Any]:
-    playlist = _playlist(catalog, query.get("disstid", "").strip(), "playlist_square")
+def playlist_detail(catalog: Catalog, query: Any, vip: bool) -> dict[str, Any]:
+    remote_id = query.get("disstid", "").strip()
+    playlist = square_playlist(catalog, remote_id, vip)
+    if playlist is None and square_playlist(catalog, remote_id, True) is not None:
+        return HOMEPAGE_PRIVATE  # the private playlist, asked without its owner's login
     if playlist is None:
         return {"code": 0, "subcode": 0, "cdnum": 0, "cdlist": [], "realcdnum": 0}
+    if serving_route(catalog, playlist) != CGI:
+        return HOMEPAGE_PRIVATE
     keys = playlist.track_keys
     begin = max(0, _int(query.get("song_begin"), 0))
     count = max(0, _int(query.get("song_num"), len(keys)))
@@ -132,12 +133,14 @@ def playlist_detail(catalog: Catalog, query: Any) -> dict[str, Any]:
     return {"code": 0, "subcode": 0, "login": "", "cdnum": 1, "cdlist": [cd], "realcdnum": 1}
 
 
-def lyric(catalog: Catalog, query: Any) -> dict[str, Any]:
+def lyric(catalog: Catalog, query: Any, _: bool) -> dict[str, Any]:
     key = ids.track_key("qq", query.get("songmid") or query.get("musicid") or "")
-    text = ""
-    if key is not None and key // VARIANTS < catalog.work_count and key % VARIANTS != INSTRUMENTAL:
-        text = catalog.lyrics(key // VARIANTS)
-    encoded = base64.b64encode(text.encode()).decode() if text else ""
+    if key is None or key // VARIANTS >= catalog.work_count:
+        return NO_LYRICS
+    text = PLACEHOLDER_LYRIC if key % VARIANTS == INSTRUMENTAL else catalog.lyrics(key // VARIANTS)
+    if not text:
+        return NO_LYRICS
+    encoded = base64.b64encode(text.encode()).decode()
     return {"retcode": 0, "code": 0, "subcode": 0, "lyric": encoded, "trans": ""}
 
 
@@ -153,145 +156,18 @@ def short_target(catalog: Catalog, code: str) -> str:
     return "https://y.qq.com/"
 
 
-# ---- musicu gateway ---------------------------------------------------------------------------
-def get_all(catalog: Catalog, _: dict[str, Any]) -> dict[str, Any]:
-    charts = []
-    for playlist in catalog.playlists("qq", "toplist"):
-        rows = shapes.chart_rows(catalog, playlist)
-        charts.append(shapes.chart_header(catalog, playlist, rows[:3]))
-    group = {"groupId": 0, "groupName": "巅峰榜", "type": 0, "toplist": charts}
-    return {"group": [group, shapes.mv_group()]}
-
-
-def get_detail(catalog: Catalog, param: dict[str, Any]) -> dict[str, Any]:
-    playlist = _playlist(catalog, str(param.get("topId", param.get("topid", ""))), "toplist")
-    if playlist is None:
-        return {"data": {}, "songInfoList": [], "extInfoList": []}
-    offset = max(0, _int(param.get("offset"), 0))
-    num = max(0, _int(param.get("num"), 100))
-    asked = str(param.get("period") or "")
-    rows = shapes.chart_rows(catalog, playlist)[offset : offset + num]
-    if asked and asked != shapes.period(playlist):
-        rows = []  # a period the chart has no data for: the header tells the current one
-    songs = [shapes.new_song(catalog, row["songId"] - ids.QQ_SONG_BASE) for row in rows if row["songId"]]
-    return {
-        "data": shapes.chart_header(catalog, playlist, rows),
-        "songInfoList": songs,
-        "extInfoList": [],
-    }
-
-
-def search(catalog: Catalog, param: dict[str, Any]) -> dict[str, Any]:
-    query = str(param.get("query", ""))
-    per_page = max(1, _int(param.get("num_per_page"), 10))
-    page = max(1, _int(param.get("page_num"), 1))
-    tracks, total = ([], 0)
-    if _int(param.get("search_type"), 0) == 0 and query.strip():
-        tracks, total = catalog.search("qq", query, (page - 1) * per_page, per_page)
-    meta = {
-        "sum": total,
-        "estimate_sum": total,
-        "curpage": page,
-        "nextpage": page + 1 if page * per_page < total else -1,
-        "perpage": per_page,
-        "searchid": str(param.get("searchid", "")),
-        "query": query,
-        "ret": 0,
-        "uid": "",
-        "result_trustful": 1,
-    }
-    body = {
-        "item_song": [shapes.new_song(catalog, t.key) for t in tracks],
-        "item_singer": [],
-        "item_album": [],
-    }
-    return {"body": body, "meta": meta}
-
-
-def get_vkey(catalog: Catalog, param: dict[str, Any]) -> dict[str, Any]:
-    names = param.get("filename") or []
-    mids = param.get("songmid") or []
-    guid = str(param.get("guid", ""))
-    if not isinstance(names, list) or not isinstance(mids, list):
-        raise BadParam("filename and songmid must be lists")
-    infos = []
-    for i, name in enumerate(names):
-        parsed = shapes.parse_filename(str(name))
-        allowed = (
-            parsed is not None
-            and catalog.playable("qq", parsed[0])
-            and catalog.quality("qq", parsed[0], parsed[1]) is not None
-        )
-        key = shapes.vkey(catalog.config.seed, str(name), guid) if allowed else ""
-        purl = f"{name}?guid={guid}&vkey={key}&uin=0&fromtag=120032" if allowed else ""
-        infos.append(
-            {
-                "songmid": str(mids[i]) if i < len(mids) else "",
-                "filename": str(name),
-                "purl": purl,
-                "wifiurl": purl,
-                "flowurl": "",
-                "vkey": key,
-                "ekey": "",
-                "errtype": "",
-                "result": 0 if allowed else 104003,
-                "tips": "",
-            }
-        )
-    return {
-        "uin": "",
-        "retcode": 0,
-        "verify_type": 0,
-        "login_key": "",
-        "msg": "",
-        "sip": SIP,
-        "thirdip": ["", ""],
-        "testfile2g": "",
-        "testfilewifi": "",
-        "midurlinfo": infos,
-        "servercheck": "5c7d1e2f3a4b",
-        "expiration": 80400,
-    }
-
-
-GATEWAY = {
-    ("musicToplist.ToplistInfoServer", "GetAll"): get_all,
-    ("musicToplist.ToplistInfoServer", "GetDetail"): get_detail,
-    ("music.search.SearchCgiService", "DoSearchForQQMusicMobile"): search,
-    ("vkey.GetVkeyServer", "CgiGetVkey"): get_vkey,
-}
-
-
-def gateway(catalog: Catalog, body: Any) -> dict[str, Any]:
-    now = int(time.time() * 1000)
-    if not isinstance(body, dict):
-        return {"code": BAD_REQUEST, "ts": now}
-    answer: dict[str, Any] = {"code": 0, "ts": now, "start_ts": now, "traceid": f"{now:016x}"}
-    for name, request in body.items():
-        if name == "comm":
-            continue
-        try:
-            if not isinstance(request, dict) or not isinstance(request.get("param"), dict):
-                raise BadParam(f"{name}: not a module/method/param request")
-            handler = GATEWAY.get((request.get("module"), request.get("method")))
-            if handler is None:
-                raise BadParam(f"{name}: unknown module or method")
-            answer[name] = {"code": 0, "data": handler(catalog, request["param"])}
-        except (ValueError, TypeError):
-            answer[name] = {"code": BAD_REQUEST}
-    return answer
-
-
 # ---- routes -----------------------------------------------------------------------------------
 def routes(state: SandboxState) -> list[BaseRoute]:
     catalog = state.catalog
 
-    def legacy(build: Callable[[Catalog, Any], dict[str, Any]]) -> Callable[[Request], Awaitable[Response]]:
+    def legacy(
+        build: Callable[[Catalog, Any, bool], dict[str, Any]],
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             if not _referer_ok(request):
                 return cgi_response(request, REFUSED)
             try:
-                return cgi_response(request, build(catalog, request.query_params))
+                return cgi_response(request, build(catalog, request.query_params, is_vip(request)))
             except ValueError:
                 return cgi_response(request, {"code": BAD_REQUEST, "subcode": BAD_REQUEST})
 
@@ -306,7 +182,17 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             body = json.loads(raw or b"null")
         except ValueError:
             body = None
-        return json_response(gateway(catalog, body))
+        return json_response(gateway(catalog, body, request))
+
+    async def signed_musicu(request: Request) -> Response:
+        raw = await request.body()
+        if request.query_params.get("sign") != sign(raw):
+            return json_response(BAD_SIGN)
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            body = None
+        return json_response(gateway(catalog, body, request))
 
     async def stream(request: Request) -> Response:
         name = request.path_params["filename"]
@@ -349,7 +235,15 @@ def routes(state: SandboxState) -> list[BaseRoute]:
     media = Router(routes=[Route("/{filename}", stream, methods=["GET", "HEAD"])])
     return [
         *(Host(host, cgi) for host in CGI_HOSTS),
-        Host("u.y.qq.com", Router(routes=[Route("/cgi-bin/musicu.fcg", musicu, methods=["GET", "POST"])])),
+        Host(
+            "u.y.qq.com",
+            Router(
+                routes=[
+                    Route("/cgi-bin/musicu.fcg", musicu, methods=["GET", "POST"]),
+                    Route("/cgi-bin/musics.fcg", signed_musicu, methods=["POST"]),
+                ]
+            ),
+        ),
         *(Host(host, media) for host in STREAM_HOSTS),
         Host("y.gtimg.cn", Router(routes=[Route("/music/photo_new/{name}", album_cover)])),
         Host("qpic.y.qq.com", Router(routes=[Route("/music_cover/{path:path}", named_cover)])),

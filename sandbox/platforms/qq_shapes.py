@@ -25,7 +25,7 @@ SIZE_FIELDS_OLD = {"128k": "size128", "320k": "size320", "flac": "sizeflac"}
 DAILY_PERIOD, WEEKLY_PERIOD = "2025-01-15", "2025_3"
 MV_TOPLIST = 201
 VIDEO_AT = 2  # non-music rows are inserted after this many songs
-_FILENAME = re.compile(r"^(M500|M800|F000)([0-9A-Za-z]{14})\2\.(mp3|flac)$")
+_FILENAME = re.compile(r"^(M500|M800|F000)([0-9A-Za-z]{14})([0-9A-Za-z]{14})\.(mp3|flac)$")
 
 
 def entities(text: str) -> str:
@@ -65,16 +65,18 @@ def media_mid(key: int) -> str:
 
 
 def parse_filename(name: str) -> tuple[int, str] | None:
-    """(track key, quality label) of a vkey filename like ``M500<media mid><media mid>.mp3``."""
+    """(track key, quality label) of a vkey filename: ``<prefix><song mid><media mid>.<ext>`` or
+    ``<prefix><song mid><song mid>.<ext>`` (what the current clients send). The media mid twice
+    — which no client sends — names no file."""
     match = _FILENAME.match(name)
     if match is None:
         return None
-    prefix, mid, ext = match.groups()
+    prefix, song_mid, second, ext = match.groups()
     label = next(lb for lb, kind in FILE_KINDS.items() if kind[0] == prefix)
     if FILE_KINDS[label][1] != ext:
         return None
-    key = _key_of(mid, MEDIA_TAIL) if mid.endswith(MEDIA_TAIL) else _key_of(mid, SONG_TAIL)
-    if key is None or (key % VARIANTS == ORIGINAL) != mid.endswith(SONG_TAIL):
+    key = _key_of(song_mid, SONG_TAIL)
+    if key is None or second not in (song_mid, media_mid(key)):
         return None
     return key, label
 
@@ -204,6 +206,23 @@ def old_song(catalog: Catalog, key: int) -> dict[str, Any]:
         "switch": 17413891,
         "type": 0,
         "vid": "",
+    }
+
+
+def dirinfo(playlist: Playlist, song_count: int) -> dict[str, Any]:
+    """The ``dirinfo`` of the gateway playlist routes (aiDissInfo, CgiGetDiss)."""
+    return {
+        "id": int(playlist.remote_id),
+        "dirid": 5,
+        "title": playlist.name,
+        "picurl": playlist_cover(playlist),
+        "desc": entities(playlist.description),
+        "host_nick": playlist.creator,
+        "nick": playlist.creator,
+        "listennum": playlist.play_count,
+        "songnum": song_count,
+        "ctime": 1730505600,
+        "mtime": 1736900000,
     }
 
 

@@ -1,81 +1,91 @@
-"""Playlist files: one URL per line (``url`` or ``platform,url``), comments and blanks ignored.
+"""Playlist files and pasted text: one playlist per line, comments and blanks ignored.
 
-Each line is recognised by the platform modules' ``parse_url``; short share links
-(``c.y.qq.com/base/fcgi-bin/u?__=…``, ``163cn.tv/…``) are followed to their target
-first. Duplicates are dropped, file order is kept, and every bad line gets an error
-with its number instead of failing the whole file.
+A line is ``url``, ``platform,url`` or a whole share text with the URL inside it
+(``分享歌单: 名字 https://163cn.tv/xxxx (@网易云音乐)``). Share short links
+(``163cn.tv``/``163cn.link``, QQ ``cN.y.qq.com/base/fcgi-bin/u?__=``) are followed
+through the shared HTTP client, one redirect at a time, without fetching the target
+page. The forms themselves are in ``url_forms``. Duplicates are dropped, file order is
+kept, and every line that is not a playlist gets its number and the reason.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from catalogsync.v1 import collector_pb2
-from services.collector import platforms
+from services.collector import platforms, url_forms
 
 MAX_LINE_CHARS = 2048
-_HOST_PLATFORMS = (("163.com", "netease"), ("163cn.tv", "netease"), ("qq.com", "qq"), ("kuwo.cn", "kuwo"))
+MAX_REDIRECTS = 5
 
 
-def platform_for_host(host: str) -> str | None:
-    host = host.lower()
-    for suffix, platform in _HOST_PLATFORMS:
-        if host == suffix or host.endswith("." + suffix):
-            return platform
-    return None
+async def follow_short_link(url: str, client: httpx.AsyncClient) -> str:
+    """Where a short link leads: its redirects followed until the URL is no short link."""
+    for _ in range(MAX_REDIRECTS):
+        if not url_forms.is_short_link(url):
+            return url
+        response = await client.get(url, follow_redirects=False)
+        location = response.headers.get("location", "")
+        if not response.is_redirect or not location:
+            raise ValueError(f"the short link answered HTTP {response.status_code} without a redirect")
+        url = urljoin(url, location)
+    raise ValueError(f"the short link redirected more than {MAX_REDIRECTS} times")
 
 
-def _is_short_link(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.hostname in {"163cn.tv"} or (
-        parts.hostname in {"c.y.qq.com", "c6.y.qq.com"} and parts.path.startswith("/base/fcgi-bin/u")
-    )
+def _split_declared(text: str) -> tuple[str | None, str]:
+    """(declared platform, rest) for ``platform,url``; (None, text) otherwise."""
+    head, sep, tail = text.partition(",")
+    name = head.strip()
+    if sep and name.isascii() and name.isalpha():
+        return name.lower(), tail.strip()
+    return None, text
 
 
-async def _follow(url: str, client: httpx.AsyncClient) -> str:
-    response = await client.get(url, follow_redirects=True)
-    return str(response.url) if response.url else url
+async def parse_line(text: str, client: httpx.AsyncClient) -> tuple[str, str, int, str] | str:
+    """(platform, remote_playlist_id, kind, url), or the reason the line is not a playlist.
 
-
-async def parse_line(text: str, client: httpx.AsyncClient) -> tuple[str, str, int] | str:
-    """(platform, remote_playlist_id, kind), or an error message."""
+    ``url`` is the playlist's URL as found in the line, short links followed."""
     if len(text) > MAX_LINE_CHARS:
         return f"line is longer than {MAX_LINE_CHARS} characters"
     if "\x00" in text:
         return "line contains a NUL character"
-    declared = None
-    url = text
-    head, sep, tail = text.partition(",")
-    if sep and "://" not in head and head.strip():
-        declared, url = head.strip().lower(), tail.strip()
-        if declared not in platforms.PLATFORMS:
-            return f"unknown platform {declared!r}; expected one of {', '.join(platforms.PLATFORMS)}"
-    if "://" not in url:
-        url = "https://" + url
+    declared, rest = _split_declared(text)
+    if declared is not None and declared not in platforms.PLATFORMS:
+        return f"unknown platform {declared!r}; expected one of {', '.join(platforms.PLATFORMS)}"
+    url = url_forms.find_url(rest)
+    if url is None:
+        return "no URL found in the line"
     try:
         parts = urlsplit(url)
     except ValueError as exc:
         return f"not a URL: {exc}"
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    if not parts.hostname:
         return "not an http(s) URL"
-    if _is_short_link(url):
+    followed = url_forms.is_short_link(url)
+    if followed:
         try:
-            url = await _follow(url, client)
-        except httpx.HTTPError as exc:
-            return f"could not follow the short link: {type(exc).__name__}"
-        parts = urlsplit(url)
-    inferred = platform_for_host(parts.hostname or "")
+            url = await follow_short_link(url, client)
+        except (httpx.HTTPError, ValueError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
+            return f"could not follow the short link: {reason}"
+    inferred = url_forms.platform_of(url)
     platform = declared or inferred
     if platform is None:
-        return f"unrecognised host {parts.hostname!r}: netease, qq and kuwo playlist URLs are supported"
+        other = url_forms.source_only_platform(url)
+        if other:
+            return f"{other} is a download source only: its playlists cannot be collected"
+        host = urlsplit(url).hostname
+        return f"unrecognised host {host!r}: netease, qq and kuwo playlist URLs are supported"
     if declared and inferred and declared != inferred:
         return f"the URL is a {inferred} URL but the line says {declared}"
-    ref = platforms.url_parser(platform)(url)
+    ref = url_forms.PARSERS[platform](url)
+    if ref is None and followed:
+        return f"the {platform} short link did not lead to a playlist (it leads to {url[:200]})"
     if ref is None:
-        return f"not a {platform} playlist or toplist URL"
-    return platform, ref.remote_playlist_id, ref.kind
+        return url_forms.why_not(url, platform)
+    return platform, ref.remote_playlist_id, ref.kind, url
 
 
 async def parse_playlist_text(
@@ -91,12 +101,12 @@ async def parse_playlist_text(
         if isinstance(outcome, str):
             response.errors.add(line=number, text=line[:200], error=outcome)
             continue
-        if outcome in seen:
+        platform, remote_id, kind, url = outcome
+        if (platform, remote_id, kind) in seen:
             response.duplicates += 1
             continue
-        seen.add(outcome)
-        platform, remote_id, kind = outcome
+        seen.add((platform, remote_id, kind))
         response.playlists.add(
-            line=number, platform=platform, remote_playlist_id=remote_id, kind=kind, url=line
+            line=number, platform=platform, remote_playlist_id=remote_id, kind=kind, url=url
         )
     return response

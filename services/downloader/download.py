@@ -22,7 +22,9 @@ from services.downloader.cover import fetch_cover
 from services.downloader.failures import Refused
 from services.downloader.fetch import MediaFetch
 from services.downloader.files import part_path, place, remove_quietly
-from services.downloader.lyrics import write_lyrics
+from services.downloader.lyrics import has_lyrics, write_lyrics
+from services.downloader.plaintext import one_line
+from services.downloader.quality import read_audio_facts
 from services.downloader.tags import TAGGABLE, TagValues, try_write_tags
 
 
@@ -58,9 +60,9 @@ def make_plan(request: downloader_pb2.DownloadRequest) -> Plan:
         raise Refused(common_pb2.INVALID, f"candidate.media_url {candidate.media_url[:80]!r} is not http(s)")
     ext = _ext(candidate)
     values = TagValues(
-        title=request.tags.title or candidate.title,
-        artists=tuple(request.tags.artists) or tuple(candidate.artists),
-        album=request.tags.album or candidate.album,
+        title=one_line(request.tags.title or candidate.title),
+        artists=tuple(one_line(a) for a in (request.tags.artists or candidate.artists)),
+        album=one_line(request.tags.album or candidate.album),
     )
     cover_url = request.tags.cover_url or candidate.cover_url
     if request.reuse_relative_path:
@@ -167,7 +169,15 @@ class DownloadJob:
             media_sha256=fetch.sha256,
             tags_written=tags_written,
         )
-        if request.lyrics_lrc.strip():
+        facts = await asyncio.to_thread(read_audio_facts, plan.root / relative)
+        if facts is not None:
+            result.quality, result.bitrate_kbps = facts.label, facts.bitrate_kbps
+            result.codec, result.sample_rate_hz, result.duration_s = (
+                facts.codec,
+                facts.sample_rate_hz,
+                facts.duration_s,
+            )
+        if has_lyrics(request.lyrics_lrc):
             audio = plan.root / relative
             written, present = await asyncio.to_thread(
                 write_lyrics, audio, request.lyrics_lrc, request.overwrite_lyrics

@@ -16,6 +16,7 @@ from catalogsync.v1 import common_pb2, downloader_pb2
 from services.downloader.failures import Refused
 from services.downloader.files import write_atomic
 from services.downloader.layout import sanitize_component
+from services.downloader.plaintext import one_line
 
 EXPORTS_FOLDER = "playlists"
 M3U8_NAME = "playlist.m3u8"
@@ -30,8 +31,8 @@ def export_folder(platform: str, name: str, remote_id: str) -> PurePosixPath:
 def _m3u8_line(entry: downloader_pb2.PlaylistExportEntry, folder: Path, root: Path) -> str:
     path = Path(entry.path)
     target = os.path.relpath(path, folder) if path.is_relative_to(root) else str(path)
-    label = " - ".join(part for part in (entry.artists, entry.title) if part).replace("\n", " ")
-    return f"#EXTINF:{entry.duration_s or -1},{label}\n{target}\n"
+    label = " - ".join(part for part in (one_line(entry.artists), one_line(entry.title)) if part)
+    return f"#EXTINF:{entry.duration_s or -1},{label}\n{one_line(target)}\n"
 
 
 def write_export(request: downloader_pb2.PlaylistExportRequest) -> downloader_pb2.PlaylistExportResponse:
@@ -43,16 +44,21 @@ def write_export(request: downloader_pb2.PlaylistExportRequest) -> downloader_pb
     try:
         folder.mkdir(parents=True, exist_ok=True)
         present = [entry for entry in request.entries if entry.path]
-        playlist = "#EXTM3U\n" + f"#PLAYLIST:{request.name.replace(chr(10), ' ')}\n"
+        playlist = "#EXTM3U\n" + f"#PLAYLIST:{one_line(request.name)}\n"
         playlist += "".join(_m3u8_line(entry, folder, root) for entry in present)
         write_atomic(folder / M3U8_NAME, playlist.encode("utf-8"))
         manifest = {
-            "platform": request.platform,
-            "remote_playlist_id": request.remote_playlist_id,
-            "name": request.name,
-            "source_url": request.source_url,
+            "platform": one_line(request.platform),
+            "remote_playlist_id": one_line(request.remote_playlist_id),
+            "name": one_line(request.name),
+            "source_url": one_line(request.source_url),
             "songs": [
-                {"title": e.title, "artists": e.artists, "duration_s": e.duration_s, "path": e.path or None}
+                {
+                    "title": one_line(e.title),
+                    "artists": one_line(e.artists),
+                    "duration_s": e.duration_s,
+                    "path": one_line(e.path) or None,
+                }
                 for e in request.entries
             ],
         }

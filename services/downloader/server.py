@@ -16,6 +16,7 @@ from services.downloader.config import Settings
 from services.downloader.download import DownloadJob
 from services.downloader.export import write_export
 from services.downloader.failures import Refused
+from services.downloader.janitor import Janitor
 from services.downloader.space import check_space
 
 log = logging.getLogger(__name__)
@@ -24,17 +25,21 @@ ACTIVE = Gauge("catalogsync_downloads_active", "Downloads in progress")
 
 
 class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
-    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
+    def __init__(self, client: httpx.AsyncClient, settings: Settings, janitor: Janitor | None = None) -> None:
         self._client = client
         self._settings = settings
+        self._janitor = janitor
 
     async def Download(
         self, request: downloader_pb2.DownloadRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[downloader_pb2.DownloadEvent]:
+        if self._janitor is not None:
+            self._janitor.watch(request.library_root)
         download = DownloadJob(request, self._client, self._settings.progress_interval_s)
         outcome = "error"
         ACTIVE.inc()
         try:
+            await self._settings.authority.check_download(request)
             async for event in download.events():
                 if event.HasField("result"):
                     outcome = "reused" if download.reused else "downloaded"
@@ -60,6 +65,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         self, request: downloader_pb2.PlaylistExportRequest, context: grpc.aio.ServicerContext
     ) -> downloader_pb2.PlaylistExportResponse:
         try:
+            self._settings.authority.check_root(request.library_root)
             return await asyncio.to_thread(write_export, request)
         except Refused as exc:
             code = (
@@ -71,12 +77,21 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
     async def CheckSpace(
         self, request: downloader_pb2.CheckSpaceRequest, context: grpc.aio.ServicerContext
     ) -> downloader_pb2.CheckSpaceResponse:
+        try:
+            self._settings.authority.check_root(request.library_root)
+        except Refused as exc:
+            return downloader_pb2.CheckSpaceResponse(error=exc.message)
         return await asyncio.to_thread(check_space, request.library_root)
 
 
-def registration(client: httpx.AsyncClient, settings: Settings) -> Registration:
+def registration(
+    client: httpx.AsyncClient, settings: Settings, janitor: Janitor | None = None
+) -> Registration:
+    hooks = client.event_hooks
+    hooks["request"] = [*hooks.get("request", []), settings.authority.request_hook()]
+    client.event_hooks = hooks
     return Registration(
         downloader_pb2_grpc.add_DownloaderServiceServicer_to_server,
-        DownloaderServicer(client, settings),
+        DownloaderServicer(client, settings, janitor),
         downloader_pb2.DESCRIPTOR.services_by_name["DownloaderService"].full_name,
     )

@@ -13,6 +13,7 @@ from catalogsync.grpc_server import Registration
 from catalogsync.http_client import UpstreamError
 from catalogsync.v1 import resolver_pb2, resolver_pb2_grpc
 from services.resolver import sources as source_registry
+from services.resolver.accounts import check_accounts
 from services.resolver.config import Settings
 from services.resolver.politeness import Politeness
 from services.resolver.resolution import PINNED_NONE, Resolution
@@ -102,6 +103,11 @@ class ResolverServicer(resolver_pb2_grpc.ResolverServiceServicer):
             if lrc.strip():
                 return resolver_pb2.FetchLyricsResponse(lrc=lrc, source=track.source)
         return resolver_pb2.FetchLyricsResponse()
+
+    async def CheckAccounts(
+        self, request: resolver_pb2.CheckAccountsRequest, context: grpc.aio.ServicerContext
+    ) -> resolver_pb2.CheckAccountsResponse:
+        return await check_accounts(self._sources, self._settings.accounts)
 
 
 def registration(client: httpx.AsyncClient, settings: Settings) -> Registration:

@@ -15,10 +15,12 @@ from services.scheduler.engine import recovery
 from services.scheduler.engine.context import EngineContext
 from services.scheduler.engine.notify import Listener
 from services.scheduler.engine.runner import Runner
+from services.scheduler.errors import edge_interceptor
 from services.scheduler.server import registration
 
 log = logging.getLogger("scheduler")
 DATABASE_WAIT_S = 120
+API_DATABASE_WAIT_S = 3.0  # an API call waits this long for the database, then answers UNAVAILABLE
 
 
 async def prepare_database(settings: Settings) -> None:
@@ -52,7 +54,13 @@ async def prepare_database(settings: Settings) -> None:
 
 
 async def run(settings: Settings) -> None:
-    pool = make_pool(settings.database_url, name="api", max_size=settings.api_pool_size)
+    pool = make_pool(
+        settings.database_url,
+        name="api",
+        max_size=settings.api_pool_size,
+        check=True,
+        wait_seconds=API_DATABASE_WAIT_S,
+    )
     engine_pool = make_pool(
         settings.database_url, name="engine", max_size=settings.engine_pool_size, asynchronous_commit=True
     )
@@ -63,7 +71,8 @@ async def run(settings: Settings) -> None:
     listener = Listener(settings.database_url)
     ctx = EngineContext(settings, engine_pool, clients, listener)
     runner = Runner(ctx)
-    service = GrpcService("scheduler", settings.server, [registration(settings, pool, clients, listener)])
+    api = registration(settings, pool, clients, listener)
+    service = GrpcService("scheduler", settings.server, [api], [edge_interceptor()])
     await service.start()
     service.start_background("listener", listener.run)
     service.start_background("heartbeat", lambda: recovery.heartbeat_forever(ctx))

@@ -21,6 +21,8 @@ from services.scheduler.db.queries import Q
 from services.scheduler.text import clean
 
 KIND_NAMES = {common_pb2.PLAYLIST_SQUARE: "playlist_square", common_pb2.TOPLIST: "toplist"}
+QQ_CHART_ROW_PREFIX = "qqtop_"
+QQ_CHART_ROW_REASON = "非音乐资源(有声榜条目)"
 
 
 def normalize_artist(name: str) -> str:
@@ -94,6 +96,16 @@ async def upsert_discovered(
     return ordered
 
 
+def non_music_reason(track: common_pb2.SongSnapshot) -> str | None:
+    """Why the track is not music (None when it is): the collector's flag, or a QQ chart row
+    without a song (``qqtop_…``: a video or radio entry)."""
+    if track.non_music:
+        return clean(track.non_music_reason) or QQ_CHART_ROW_REASON
+    if track.platform == "qq" and track.remote_song_id.startswith(QQ_CHART_ROW_PREFIX):
+        return QQ_CHART_ROW_REASON
+    return None
+
+
 @dataclass(frozen=True)
 class SyncCounts:
     songs: int
@@ -126,8 +138,8 @@ async def write_playlist(
                     "albums": [clean(tracks[k].album) for k in keys],
                     "durations": [tracks[k].duration_s for k in keys],
                     "covers": [clean(tracks[k].cover_url) for k in keys],
-                    "non_music": [tracks[k].non_music for k in keys],
-                    "reasons": [clean(tracks[k].non_music_reason) or None for k in keys],
+                    "non_music": [non_music_reason(tracks[k]) is not None for k in keys],
+                    "reasons": [non_music_reason(tracks[k]) for k in keys],
                     "metadata": [_metadata(tracks[k].metadata_json) for k in keys],
                 },
             )
@@ -156,7 +168,9 @@ async def write_playlist(
             "play_count": summary.play_count,
         },
     )
-    return SyncCounts(len(order), artist_count, sum(1 for t in tracks.values() if t.non_music))
+    return SyncCounts(
+        len(order), artist_count, sum(1 for t in tracks.values() if non_music_reason(t) is not None)
+    )
 
 
 async def _write_artists(
@@ -168,7 +182,7 @@ async def _write_artists(
     artists: dict[tuple[str, str], tuple[str, str]] = {}
     links: dict[tuple[tuple[str, str], int], int] = {}
     for key, track in tracks.items():
-        if track.non_music:
+        if non_music_reason(track) is not None:
             continue
         for position, artist in enumerate(track.artists):
             normalized = normalize_artist(artist.name)

@@ -179,6 +179,9 @@ async def snapshots(conn: psycopg.AsyncConnection, rows: Sequence[dict[str, Any]
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for row in await (await conn.execute(Q["stage_counts_for_jobs"], {"job_ids": ids})).fetchall():
         counts[row["job_stage_id"]][row["status"]] = row["items"]
+    classes: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in await (await conn.execute(Q["failure_classes_for_jobs"], {"job_ids": ids})).fetchall():
+        classes[row["job_stage_id"]][row["failure_class"]] = row["items"]
     workers = await (await conn.execute(Q["workers_for_jobs"], {"job_ids": ids})).fetchall()
     positions = await lanes.queue_positions(conn)
     stages_by_job: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -188,7 +191,7 @@ async def snapshots(conn: psycopg.AsyncConnection, rows: Sequence[dict[str, Any]
     for worker in workers:
         workers_by_job[worker["job_id"]].append(worker)
     return [
-        _job_message(row, stages_by_job[row["id"]], counts, workers_by_job[row["id"]], positions)
+        _job_message(row, stages_by_job[row["id"]], counts, classes, workers_by_job[row["id"]], positions)
         for row in rows
     ]
 
@@ -197,6 +200,7 @@ def _job_message(
     row: dict[str, Any],
     stages: list[dict[str, Any]],
     counts: dict[int, dict[str, int]],
+    classes: dict[int, dict[str, int]],
     workers: list[dict[str, Any]],
     positions: dict[int, int],
 ) -> scheduler_pb2.Job:
@@ -231,6 +235,8 @@ def _job_message(
                 failed=c.get("failed", 0),
                 skipped=c.get("skipped", 0),
                 canceled=c.get("canceled", 0),
+                unavailable=c.get("unavailable", 0),
+                failures_by_class=classes.get(stage["id"], {}),
                 workers=stage["workers"],
                 started_at=timestamp(stage["started_at"]),
                 finished_at=timestamp(stage["finished_at"]),

@@ -11,13 +11,13 @@ import grpc
 from psycopg_pool import AsyncConnectionPool
 
 from catalogsync.grpc_server import Registration
-from catalogsync.v1 import collector_pb2, scheduler_pb2, scheduler_pb2_grpc
-from services.scheduler import jobs, storage
+from catalogsync.v1 import collector_pb2, resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
+from services.scheduler import jobs, pins, storage
 from services.scheduler.clients import Clients
 from services.scheduler.config import Settings
 from services.scheduler.db.queries import Q
 from services.scheduler.engine import commands
-from services.scheduler.engine.jobdefs import ALL_STATUSES
+from services.scheduler.engine.jobdefs import ALL_STATUSES, ITEM_STATUSES, STAGE_NAMES, TERMINAL_STATUSES
 from services.scheduler.engine.journal import record
 from services.scheduler.engine.notify import Listener, notify
 from services.scheduler.views import backend_message, event_message, item_message, playlist_message
@@ -159,6 +159,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                     ).fetchall()
                 for job in await jobs.snapshots(conn, rows):
                     yield scheduler_pb2.JobUpdate(job=job)
+            if request.job_id and rows[0]["status"] in TERMINAL_STATUSES:
+                return
             while True:
                 changed = {(await queue.get()).job_id}
                 await asyncio.sleep(WATCH_DEBOUNCE_S)
@@ -181,13 +183,28 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                     ).fetchall()
                     for job in await jobs.snapshots(conn, rows):
                         yield scheduler_pb2.JobUpdate(job=job)
+                if request.job_id and rows and rows[0]["status"] in TERMINAL_STATUSES:
+                    return  # the final update of the one job watched: the stream ends
         finally:
             self._listener.unsubscribe(queue)
 
     async def ListJobItems(
         self, request: scheduler_pb2.ListJobItemsRequest, context: grpc.aio.ServicerContext
     ) -> scheduler_pb2.ListJobItemsResponse:
+        bad = [s for s in request.statuses if s not in ITEM_STATUSES]
+        if bad:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"unknown item statuses {bad}; expected some of {list(ITEM_STATUSES)}",
+            )
+        if request.stage and request.stage not in STAGE_NAMES:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"unknown stage {request.stage!r}; expected one of {list(STAGE_NAMES)}",
+            )
         async with self._pool.connection() as conn:
+            if await (await conn.execute(Q["get_job"], {"job_id": request.job_id})).fetchone() is None:
+                await context.abort(grpc.StatusCode.NOT_FOUND, f"job {request.job_id} does not exist")
             rows = await (
                 await conn.execute(
                     Q["list_items"],
@@ -212,6 +229,36 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                 )
             ).fetchall()
         return scheduler_pb2.ListJobEventsResponse(events=[event_message(row) for row in rows])
+
+    async def PinCandidate(
+        self, request: scheduler_pb2.PinCandidateRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.SongPin:
+        try:
+            async with self._pool.connection() as conn:
+                row = await pins.pin(conn, request)
+                what = "none (never download)" if row["none"] else f"{row['source']} {row['remote_id']}"
+                await record(conn, None, "song_pinned", f"song {row['song_id']} pinned to {what}")
+        except pins.InvalidPin as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except pins.UnknownSong as exc:
+            await context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        return pins.pin_message(row)
+
+    async def UnpinCandidate(
+        self, request: scheduler_pb2.UnpinCandidateRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.UnpinCandidateResponse:
+        async with self._pool.connection() as conn:
+            removed = await (await conn.execute(Q["delete_pin"], {"song_id": request.song_id})).fetchone()
+            if removed is not None:
+                await record(conn, None, "song_unpinned", f"song {request.song_id} unpinned")
+        return scheduler_pb2.UnpinCandidateResponse(removed=removed is not None)
+
+    async def ListPins(
+        self, request: scheduler_pb2.ListPinsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.ListPinsResponse:
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(Q["list_pins"], {"limit": _page(request.limit, 100)})).fetchall()
+        return scheduler_pb2.ListPinsResponse(pins=[pins.pin_message(row) for row in rows])
 
     async def GetStats(
         self, request: scheduler_pb2.GetStatsRequest, context: grpc.aio.ServicerContext
@@ -299,6 +346,17 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         async with self._pool.connection() as conn:
             rows = await (await conn.execute(Q["list_backends"])).fetchall()
         return scheduler_pb2.ListBackendsResponse(backends=[backend_message(r) for r in rows])
+
+    async def GetAccounts(
+        self, request: resolver_pb2.CheckAccountsRequest, context: grpc.aio.ServicerContext
+    ) -> resolver_pb2.CheckAccountsResponse:
+        """The resolver's account status, passed through (the scheduler never sees cookies)."""
+        try:
+            return await self._clients.resolver.CheckAccounts(request, timeout=30)
+        except grpc.aio.AioRpcError as exc:
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, f"the resolver did not answer: {exc.code().name}"
+            )
 
 
 def registration(

@@ -122,8 +122,12 @@ async def register_download(
                 "checksum_sha256": result.sha256,
                 "media_bytes": result.media_bytes,
                 "media_sha256": result.media_sha256,
+                "codec": result.codec or None,
+                "sample_rate_hz": result.sample_rate_hz or None,
+                "duration_s": result.duration_s or None,
                 "metadata": Jsonb(
                     {
+                        "claimed_quality": candidate.quality,
                         "match_score": candidate.match_score,
                         "lyrics": result.lyrics_relative_path,
                         "tags": result.tags_written,
@@ -201,15 +205,46 @@ async def register_upload(
     key: str,
     result: uploader_pb2.UploadResult | None,
     error: str | None = None,
+    parked: bool = False,
 ) -> int | None:
-    """Record an upload attempt; on success add the remote (non-primary) location and refresh presence."""
+    """Record an upload attempt; on success add the remote (non-primary) location and refresh presence.
+
+    One upload serves every song sharing the local file: each of their assets gets the remote location.
+    A failed attempt is ``failed``, or ``pending`` when ``parked`` (the store was away; it is tried again).
+    Returns the remote location of ``source``'s asset.
+    """
+    sharing = [source]
+    if result is not None:
+        sharing = await (
+            await conn.execute(
+                Q["assets_sharing_location"],
+                {"backend_id": source["local_backend_id"], "locator": source["locator"]},
+            )
+        ).fetchall() or [source]
+    location_id = None
+    for asset in sharing:
+        remote_id = await _register_one(conn, asset, backend, key, result, error, parked)
+        if asset["file_asset_id"] == source["file_asset_id"]:
+            location_id = remote_id
+    return location_id
+
+
+async def _register_one(
+    conn: psycopg.AsyncConnection,
+    asset: dict[str, Any],
+    backend: dict[str, Any],
+    key: str,
+    result: uploader_pb2.UploadResult | None,
+    error: str | None,
+    parked: bool,
+) -> int | None:
     location_id = None
     if result is not None:
         location = await (
             await conn.execute(
                 Q["upsert_file_location"],
                 {
-                    "file_asset_id": source["file_asset_id"],
+                    "file_asset_id": asset["file_asset_id"],
                     "backend_id": backend["id"],
                     "container_name": backend["container_name"],
                     "locator": key,
@@ -222,16 +257,16 @@ async def register_upload(
         ).fetchone()
         assert location is not None
         location_id = location["id"]
-        await refresh_presence(conn, source["song_id"], backend["id"])
+        await refresh_presence(conn, asset["song_id"], backend["id"])
     await conn.execute(
         Q["upsert_upload_task"],
         {
-            "file_asset_id": source["file_asset_id"],
-            "source_location_id": source["location_id"],
+            "file_asset_id": asset["file_asset_id"],
+            "source_location_id": asset["location_id"],
             "backend_id": backend["id"],
             "container_name": backend["container_name"],
             "locator": key,
-            "status": "succeeded" if result is not None else "failed",
+            "status": "succeeded" if result is not None else ("pending" if parked else "failed"),
             "etag": result.etag if result is not None else None,
             "error": error,
         },

@@ -22,6 +22,9 @@ def item_message(row: dict[str, Any]) -> scheduler_pb2.JobItem:
         worker_key=row["worker_key"] or "",
         result_json=json.dumps(row["result"], ensure_ascii=False) if row["result"] is not None else "",
         updated_at=timestamp(row["updated_at"]),
+        song_id=row.get("song_id") or 0,
+        candidates_json=json.dumps(row["candidates"], ensure_ascii=False) if row.get("candidates") else "",
+        failure_class=row.get("failure_class") or "",
     )
 
 

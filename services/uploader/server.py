@@ -6,10 +6,11 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import grpc
 import urllib3
+from minio import Minio
+from minio.datatypes import Object
 from minio.error import MinioException, S3Error
 from minio.helpers import check_bucket_name
 from prometheus_client import Counter, Gauge
@@ -17,8 +18,10 @@ from prometheus_client import Counter, Gauge
 from catalogsync.grpc_server import Registration
 from catalogsync.hashing import sha256_file
 from catalogsync.v1 import common_pb2, uploader_pb2, uploader_pb2_grpc
-from services.uploader.backends import BackendError, Clients
+from services.uploader.authority import NotAllowed
+from services.uploader.backends import BackendError, Clients, split_endpoint
 from services.uploader.config import Settings
+from services.uploader.outage import store_away, waiting_out_outages
 from services.uploader.transfer import (
     LocalReadError,
     ensure_bucket,
@@ -52,7 +55,8 @@ def store_error(exc: Exception, bucket: str, key: str) -> str:
     """A readable S3 or connection error: the S3 code and message when there is one."""
     if isinstance(exc, S3Error):
         return f"S3 {exc.code}: {exc.message} (bucket {bucket}, key {key})"
-    return f"object store unreachable or failing: {type(exc).__name__}: {exc} (bucket {bucket})"
+    reason = getattr(exc, "reason", None) or exc
+    return f"object store unreachable or failing: {reason} (bucket {bucket})"
 
 
 class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
@@ -89,11 +93,13 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
             yield _failure(common_pb2.INVALID, problem)
             return
         try:
+            split_endpoint(backend.endpoint)  # a malformed endpoint is named as such
+            self._settings.authority.check_backend(backend)
+            path = self._settings.authority.open_source(request.local_path)
             client = self._clients.get(backend)
-        except BackendError as exc:
+        except (BackendError, NotAllowed) as exc:
             yield _failure(common_pb2.INVALID, str(exc))
             return
-        path = Path(request.local_path)
         try:
             size, sha256 = await asyncio.to_thread(sha256_file, path)
         except OSError as exc:
@@ -104,9 +110,7 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
             yield _failure(common_pb2.MISMATCH, f"{path} has sha256 {sha256}, expected {expected}")
             return
         try:
-            if backend.create_bucket:
-                await asyncio.to_thread(ensure_bucket, client, backend.bucket, backend.region)
-            existing = await asyncio.to_thread(stat_or_none, client, backend.bucket, key)
+            existing = await self._existing(client, backend, key)
             if existing is not None and same_object(existing, size, sha256):
                 result = uploader_pb2.UploadResult(
                     etag=existing.etag or "",
@@ -130,7 +134,17 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
         except LocalReadError as exc:
             yield _failure(common_pb2.IO, f"cannot read {path} while sending: {exc}")
         except (MinioException, urllib3.exceptions.HTTPError) as exc:
-            yield _failure(common_pb2.UPSTREAM, store_error(exc, backend.bucket, key))
+            kind = common_pb2.UPSTREAM if store_away(exc) else common_pb2.IO
+            yield _failure(kind, store_error(exc, backend.bucket, key))
+
+    async def _existing(self, client: Minio, backend: uploader_pb2.ObjectBackend, key: str) -> Object | None:
+        """The object's stat (bucket created first when asked), waiting out a short store outage."""
+        async for attempt in waiting_out_outages(self._settings.outage_wait_s):
+            with attempt:
+                if backend.create_bucket:
+                    await asyncio.to_thread(ensure_bucket, client, backend.bucket, backend.region)
+                return await asyncio.to_thread(stat_or_none, client, backend.bucket, key)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def Stat(
         self, request: uploader_pb2.StatRequest, context: grpc.aio.ServicerContext
@@ -138,6 +152,10 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
         problem = request_problem(request.backend, request.key)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
+        try:
+            self._settings.authority.check_backend(request.backend)
+        except NotAllowed as exc:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
         try:
             client = self._clients.get(request.backend)
         except BackendError as exc:

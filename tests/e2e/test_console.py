@@ -48,7 +48,8 @@ RECORD_ROWS = """() => {
 
 @pytest.fixture
 def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.console_url, timeout=30) as client:
+    bearer = {"Authorization": f"Bearer {stack.console_token}"}
+    with httpx.Client(base_url=stack.console_url, timeout=30, headers=bearer) as client:
         yield client
 
 
@@ -90,7 +91,12 @@ def job_row(page: Page, job_id: int | str) -> Locator:
 
 
 def open_dashboard(page: Page, stack: Stack) -> None:
+    """The dashboard, through the login form when the browser has no session yet."""
     page.goto(f"{stack.console_url}/dashboard")
+    if "/login" in page.url:
+        page.get_by_label("Console token").fill(stack.console_token)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(f"{stack.console_url}/dashboard")
     expect(page.locator("#live")).to_have_text("live", timeout=LIVE_S)
     page.evaluate(RECORD_ROWS)
     page.evaluate("window.notReloaded = true")

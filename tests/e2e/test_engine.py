@@ -157,7 +157,9 @@ def test_two_schedulers_share_a_job_and_process_each_item_once(engine_stack: Sta
         playlists = jobs.playlist_ids(stub, "kuwo")
         job = jobs.create(stub, "download_only", playlist_ids=playlists, workers=3)
         seen: list[jobs.scheduler_pb2.Job] = []
-        watcher = threading.Thread(target=_watch, args=(Stack.stub_at(port), job.id, seen), daemon=True)
+        watcher = threading.Thread(
+            target=_watch, args=(engine_stack.stub_at(port), job.id, seen), daemon=True
+        )
         watcher.start()
         done = jobs.wait_status(stub, job.id, jobs.TERMINAL, 180)
         watcher.join(30)
@@ -206,13 +208,14 @@ def test_failed_items_are_retried_and_force_retry_redoes_a_finished_one(engine_s
     assert failed > 0
     with engine_stack.db() as db:
         item = db.execute(
-            "SELECT id, error FROM job_items WHERE job_id = %s AND status = 'failed' ORDER BY id LIMIT 1",
+            "SELECT id, error, failure_class FROM job_items WHERE job_id = %s AND status = 'failed' ORDER BY id LIMIT 1",
             (job.id,),
         ).fetchone()
         events = db.execute(
             "SELECT count(*) AS n FROM job_events WHERE job_id = %s AND event_type = 'item_failed'", (job.id,)
         ).fetchone()
-    assert "unavailable" in item["error"] and "HTTP 500" in item["error"]
+    assert item["failure_class"] == "upstream_error" and "HTTP 500" in item["error"]
+    assert jobs.stage(done, "download").failures_by_class == {"upstream_error": failed}
     assert events["n"] == failed
 
     jobs.command(stub, job.id, "retry_item", item_id=item["id"])
@@ -229,7 +232,9 @@ def test_failed_items_are_retried_and_force_retry_redoes_a_finished_one(engine_s
             "SELECT status, attempts, result FROM job_items WHERE id = %s", (item["id"],)
         ).fetchone()
     assert retried["status"] == "succeeded" and retried["result"]["new_file"] is True
-    with pytest.raises(grpc.RpcError, match="retry_item applies to failed, canceled, interrupted items"):
+    with pytest.raises(
+        grpc.RpcError, match="retry_item applies to failed, unavailable, canceled, interrupted items"
+    ):
         jobs.command(stub, job.id, "retry_item", item_id=item["id"])
 
     jobs.command(stub, job.id, "force_retry_item", item_id=item["id"])

@@ -1,4 +1,5 @@
-"""Every service answers grpcurl: reflection lists it, health is SERVING, calls work."""
+"""Every service answers grpcurl: reflection lists it, health is SERVING, calls work with the
+service token (``-H 'authorization: Bearer …'``) and are refused without it."""
 
 from __future__ import annotations
 
@@ -43,17 +44,33 @@ def test_grpcurl_lists_describes_and_health_checks_each_service(stack: Stack, se
     assert json.loads(health.stdout) == {"status": "SERVING"}
 
 
+def with_token(stack: Stack) -> tuple[str, str]:
+    return ("-H", f"authorization: Bearer {stack.tokens.service_token}")
+
+
 def test_grpcurl_can_call_the_scheduler_and_gets_clear_errors(stack: Stack) -> None:
     address = f"127.0.0.1:{stack.ports['scheduler']}"
-    stats = grpcurl(address, "catalogsync.v1.SchedulerService/GetStats")
+    anonymous = grpcurl(address, "catalogsync.v1.SchedulerService/GetStats")
+    assert anonymous.returncode != 0 and "Unauthenticated" in anonymous.stderr
+    assert "service token" in anonymous.stderr
+    stats = grpcurl(*with_token(stack), address, "catalogsync.v1.SchedulerService/GetStats")
     assert stats.returncode == 0, stats.stderr
     backends = {b["backend_type"] for b in json.loads(stats.stdout)["backends"]}
     assert backends == {"local_fs", "object_storage"}
-    bad = grpcurl("-d", '{"job_type": "nonsense"}', address, "catalogsync.v1.SchedulerService/CreateJob")
+    bad = grpcurl(
+        *with_token(stack),
+        "-d",
+        '{"job_type": "nonsense"}',
+        address,
+        "catalogsync.v1.SchedulerService/CreateJob",
+    )
     assert bad.returncode != 0 and "unknown job_type" in bad.stderr
-    missing = grpcurl("-d", '{"job_id": 999999}', address, "catalogsync.v1.SchedulerService/GetJob")
+    missing = grpcurl(
+        *with_token(stack), "-d", '{"job_id": 999999}', address, "catalogsync.v1.SchedulerService/GetJob"
+    )
     assert missing.returncode != 0 and "NotFound" in missing.stderr
     parsed = grpcurl(
+        *with_token(stack),
         "-d",
         json.dumps({"text": "https://music.163.com/#/playlist?id=8800000001\nnot a url\n"}),
         f"127.0.0.1:{stack.ports['collector']}",

@@ -113,10 +113,12 @@ def test_upload_only_to_a_second_backend(stack: Stack) -> None:
     sample = local[0]
     body = client.get_object("mirror-bucket", f"backup/music/{sample['locator']}").read()
     assert hashlib.sha256(body).hexdigest() == sample["checksum_sha256"]
+    incomplete = scheduler_pb2.RegisterObjectBackendRequest(name="x", bucket="b", endpoint="http://x")
+    with pytest.raises(grpc.RpcError, match="needs the operator token") as refused:
+        stub.RegisterObjectBackend(incomplete, timeout=10)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises(grpc.RpcError, match="credential_env_prefix"):
-        stub.RegisterObjectBackend(
-            scheduler_pb2.RegisterObjectBackendRequest(name="x", bucket="b", endpoint="http://x"), timeout=10
-        )
+        stack.operator_scheduler().RegisterObjectBackend(incomplete, timeout=10)
 
 
 def test_a_full_disk_pauses_the_job_with_its_reason(tmp_path: Path) -> None:

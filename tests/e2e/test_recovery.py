@@ -1,4 +1,4 @@
-"""Crashes in the middle of a job: kill -9 of the scheduler and of a downloader, a PostgreSQL restart."""
+"""Crashes in the middle of a job: kill -9 of the scheduler, of a downloader and of PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from cli.pgserver import EmbeddedPostgres
 from tests.e2e.conftest import running_stack
 from tests.support import jobs
 from tests.support.processes import wait_for
@@ -120,17 +119,15 @@ def test_kill_9_of_the_scheduler_and_a_downloader_mid_job(big_stack: Stack) -> N
         assert len(entries) == 100 and all((m3u8.parent / entry).is_file() for entry in entries)
 
 
-def test_postgresql_restart_mid_job(big_stack: Stack) -> None:
+def test_kill_9_of_postgresql_mid_job(big_stack: Stack) -> None:
+    """The stack supervises its PostgreSQL: killed mid-job, it is back by itself and the job finishes."""
     stub = big_stack.scheduler()
     playlists = [second_playlist(big_stack, "qq")]
     big_stack.sandbox.set_faults(media_bps=150_000)
     try:
         job = jobs.create(stub, "download_only", playlist_ids=playlists, workers=5)
         jobs.wait_until(stub, job.id, lambda j: jobs.settled(j, "download") >= 15, 120, "15 songs")
-        postgres = EmbeddedPostgres(big_stack.data_dir / "postgres", big_stack.ports["pg"])
-        postgres.stop("fast")
-        assert not postgres.is_running()
-        postgres.start()
+        kill_and_wait_restart(big_stack, "postgres")
     finally:
         big_stack.sandbox.clear_faults()
     done = jobs.wait_status(big_stack.scheduler(), job.id, jobs.TERMINAL, 300)

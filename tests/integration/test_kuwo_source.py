@@ -119,6 +119,7 @@ async def test_broken_answers_are_upstream_errors(sandbox_faults: Sandbox, world
         {"host": "www.kuwo.cn", "path_prefix": "/search/", "broken_json": True},
         {"host": "m.kuwo.cn", "path_prefix": "/newh5/", "broken_json": True},
         {"host": "www.kuwo.cn", "path_prefix": "/api/v1/www/music/playUrl", "broken_json": True},
+        {"host": "antiserver.kuwo.cn", "path_prefix": "/", "broken_json": True},
     )
     key = find_key(world, lambda k: world.playable("kuwo", k))
     async with sandbox_faults.client() as client:

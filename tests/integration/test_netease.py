@@ -13,7 +13,8 @@ from catalogsync.http_client import UpstreamError
 from catalogsync.platforms.netease_api import call_api
 from catalogsync.v1 import common_pb2
 from sandbox import ids
-from sandbox.catalog import Catalog, CatalogConfig
+from sandbox.catalog import VARIANTS, Catalog, CatalogConfig
+from sandbox.platforms.netease_vip import hidden_from_cloudsearch
 from services.collector.platforms.base import PlaylistNotFound
 from services.collector.platforms.netease import Platform
 from services.resolver.sources.base import QualityOption, SourceTrack
@@ -127,7 +128,7 @@ async def test_media_downgrades_silently_to_what_exists(client: httpx.AsyncClien
         if catalog.playable("netease", k) and catalog.quality("netease", k, "flac") is None
     )
     track = SourceTrack(source="netease", remote_id=str(ids.netease_song_id(key)))
-    link = await Source(client).media(track, FLAC)
+    link = await Source(client).media(track, QualityOption("320k", "mp3", 320))
     assert link is not None
     assert link.quality.label == catalog.best_quality("netease", key).label != "flac"
     assert link.quality.size_bytes == catalog.best_quality("netease", key).size
@@ -171,9 +172,10 @@ async def test_covers_are_served(client: httpx.AsyncClient) -> None:
 
 async def test_broken_json_is_an_upstream_error(client: httpx.AsyncClient, sandbox_faults: Sandbox) -> None:
     sandbox_faults.set_faults(
-        {"host": "music.163.com", "path_prefix": "/api/cloudsearch", "broken_json": True}
+        {"host": "music.163.com", "path_prefix": "/api/cloudsearch", "broken_json": True},
+        {"host": "interface3.music.163.com", "path_prefix": "/eapi/search/", "broken_json": True},
     )
-    with pytest.raises(UpstreamError, match="broken JSON"):
+    with pytest.raises(UpstreamError, match="broken JSON"):  # both search routes broken
         await Source(client).search("晴空下的约定", 5)
     sandbox_faults.set_faults(
         {"host": "interface3.music.163.com", "path_prefix": "/eapi/", "broken_json": True}
@@ -201,3 +203,70 @@ async def test_one_http_500_is_retried(client: httpx.AsyncClient, sandbox_faults
     )
     pages = [page async for page in Platform(client).list_discovery(common_pb2.TOPLIST, 50)]
     assert len(pages[0].playlists) == 2
+
+
+def eapi_requests(sandbox: Sandbox, path: str) -> int:
+    return sandbox.requests()["requests"].get(f"interface3.music.163.com{path}", 0)
+
+
+async def test_search_finds_songs_cloudsearch_hides(
+    client: httpx.AsyncClient, sandbox: Sandbox, catalog: Catalog
+) -> None:
+    key = next(
+        w * VARIANTS
+        for w in range(9, catalog.work_count)
+        if hidden_from_cloudsearch(w * VARIANTS) and catalog.listed("netease", w * VARIANTS)
+    )
+    track = catalog.track(key)
+    keyword = f"{track.title} {track.artists[0]}"
+    song_id = str(ids.netease_song_id(key))
+    hidden = await client.post(
+        "https://music.163.com/api/cloudsearch/pc",
+        data={"s": keyword, "type": 1, "limit": 30},
+        headers={"Referer": "https://music.163.com"},
+    )
+    assert song_id not in {str(s["id"]) for s in hidden.json()["result"].get("songs", [])}
+    before = requests_to(sandbox, "/api/cloudsearch/pc")
+    found = await Source(client).search(keyword, 30)
+    assert song_id in {t.remote_id for t in found}
+    assert requests_to(sandbox, "/api/cloudsearch/pc") == before  # the primary route answered
+
+
+async def test_search_falls_back_to_cloudsearch(
+    client: httpx.AsyncClient, sandbox_faults: Sandbox, catalog: Catalog
+) -> None:
+    sandbox_faults.set_faults(
+        {"host": "interface3.music.163.com", "path_prefix": "/eapi/search/", "status": 503}
+    )
+    before = requests_to(sandbox_faults, "/api/cloudsearch/pc")
+    found = await Source(client).search("晴空下的约定 林一舟", 10)
+    assert requests_to(sandbox_faults, "/api/cloudsearch/pc") == before + 1
+    assert str(ids.netease_song_id(0)) in {t.remote_id for t in found}
+
+
+async def test_anonymous_search_offers_at_most_320k(client: httpx.AsyncClient, catalog: Catalog) -> None:
+    tracks = await Source(client).search("晴空下的约定 林一舟", 10)
+    assert tracks and all(q.label in {"128k", "192k", "320k"} for t in tracks for q in t.qualities)
+    key = next(
+        k
+        for k in range(catalog.work_count * VARIANTS)
+        if catalog.playable("netease", k) and catalog.quality("netease", k, "flac") is not None
+    )
+    link = await Source(client).media(
+        SourceTrack(source="netease", remote_id=str(ids.netease_song_id(key))), FLAC
+    )
+    assert link is not None and link.quality.label == catalog.best_quality("netease", key, "320k").label
+
+
+async def test_anonymous_calls_carry_the_registered_music_a(
+    client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    """Without MUSIC_U the device is registered once and its MUSIC_A goes along (api-enhanced)."""
+    payload = await call_api(client, "/api/nuser/account/get", {}, "who am I")
+    assert payload["account"]["anonimousUser"] is True
+    assert "MUSIC_A" not in client.cookies  # not left in the shared client's jar
+    async with sandbox.client() as fresh:
+        unregistered = await fresh.post(
+            "https://music.163.com/api/nuser/account/get", headers={"Referer": "https://music.163.com"}
+        )
+    assert unregistered.json()["account"] is None

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+from typing import Any
 
+import httpx
 import pytest
 
 from catalogsync.http_client import UpstreamError, parse_json
+from catalogsync.platforms.qq import MUSICU_URL, WEB_COMM
 from catalogsync.v1 import common_pb2
 from sandbox import ids
 from sandbox.catalog import VARIANTS, Catalog, CatalogConfig
+from sandbox.platforms import qq_shapes
+from sandbox.platforms.qq_gateway import DISS_MAX_PAGE
 from services.collector.platforms.base import PlaylistNotFound
-from services.collector.platforms.qq import SQUARE_URL, Platform, parse_url
+from services.collector.platforms.qq import DETAIL_URL, SQUARE_URL, Platform
 from services.collector.platforms.qq_parse import parse_square
+from services.collector.url_forms import qq_playlist as parse_url
 from services.resolver.sources.base import QualityOption, SourceTrack
 from services.resolver.sources.qq import LYRIC_URL, Source, parse_lyric
 from tests.support.sandbox import Sandbox
@@ -111,13 +119,13 @@ async def test_unknown_playlists_are_not_found(sandbox: Sandbox) -> None:
             await platform.fetch_playlist("999", common_pb2.TOPLIST, 0)
 
 
-async def test_search_media_bytes_match(sandbox: Sandbox, world: Catalog) -> None:
-    key = _originals(world, playable=True)[0]
+async def test_anonymous_search_offers_128k_and_media_bytes_match(sandbox: Sandbox, world: Catalog) -> None:
+    key = next(k for k in _originals(world, playable=True) if len(world.qualities("qq", k)) > 1)
     mid = ids.qq_song_mid(key)
     async with sandbox.client() as client:
         source = Source(client)
         track = next(t for t in await source.search(_keyword(world, key), 10) if t.remote_id == mid)
-        assert track.qualities[-1].label == world.qualities("qq", key)[-1].label
+        assert [q.label for q in track.qualities] == ["128k"]  # 320k and FLAC need a VIP login
         link = await source.media(track, BEST)
         assert link is not None and link.headers == {"Referer": "http://y.qq.com"}
         assert link.quality == track.qualities[-1]
@@ -165,6 +173,104 @@ async def test_lyrics_from_the_mid_alone(sandbox: Sandbox, world: Catalog) -> No
     assert lrc.startswith("[00:00.00]晴空下的约定 - 林一舟/Mira Chen")
 
 
+async def test_no_lyrics_and_the_instrumental_placeholder_are_empty(sandbox: Sandbox, world: Catalog) -> None:
+    without = next(w * VARIANTS for w in range(world.work_count) if not world.lyrics(w))
+    instrumental = ids.qq_song_mid(1)
+    async with sandbox.client() as client:
+        raw = await client.get(
+            LYRIC_URL,
+            params={"songmid": ids.qq_song_mid(without), "format": "json"},
+            headers={"Referer": "https://y.qq.com/"},
+        )
+        placeholder = await client.get(
+            LYRIC_URL,
+            params={"songmid": instrumental, "format": "json"},
+            headers={"Referer": "https://y.qq.com/"},
+        )
+        source = Source(client)
+        assert await source.lyrics(SourceTrack(source="qq", remote_id=ids.qq_song_mid(without))) == ""
+        assert await source.lyrics(SourceTrack(source="qq", remote_id=instrumental)) == ""
+    assert raw.json()["code"] == -1901  # what QQ answers: "no lyrics", not an error
+    assert "纯音乐" in base64.b64decode(placeholder.json()["lyric"]).decode()
+
+
+async def test_web_comm_search_finds_nothing_the_app_comm_finds_the_song(sandbox: Sandbox) -> None:
+    param = {"query": "晴空下的约定 林一舟", "search_type": 0, "num_per_page": 5, "page_num": 1}
+    request = {
+        "module": "music.search.SearchCgiService",
+        "method": "DoSearchForQQMusicMobile",
+        "param": param,
+    }
+    async with sandbox.client() as client:
+        web = await client.post(MUSICU_URL, json={"comm": WEB_COMM, "req": request})
+        found = await Source(client).search("晴空下的约定 林一舟", 5)
+    assert web.json()["req"]["data"]["body"]["item_song"] == []
+    assert found and found[0].title == "晴空下的约定"
+
+
+async def test_vkey_filenames_and_the_dead_get_form(sandbox: Sandbox, world: Catalog) -> None:
+    key = next(
+        k for k in range(4 * 9, world.work_count * VARIANTS) if k % VARIANTS and world.playable("qq", k)
+    )
+    song_mid, media_mid = ids.qq_song_mid(key), qq_shapes.media_mid(key)
+    assert song_mid != media_mid
+
+    def body(name: str) -> dict[str, Any]:
+        param = {"filename": [name], "guid": "123", "songmid": [song_mid], "songtype": [0], "uin": "0"}
+        return {
+            "comm": WEB_COMM,
+            "req": {"module": "vkey.GetVkeyServer", "method": "CgiGetVkey", "param": param},
+        }
+
+    def purl(answer: httpx.Response) -> str:
+        return answer.json()["req"]["data"]["midurlinfo"][0]["purl"]
+
+    async with sandbox.client() as client:
+        song_and_media = await client.post(MUSICU_URL, json=body(f"M500{song_mid}{media_mid}.mp3"))
+        song_twice = await client.post(MUSICU_URL, json=body(f"M500{song_mid}{song_mid}.mp3"))
+        media_twice = await client.post(MUSICU_URL, json=body(f"M500{media_mid}{media_mid}.mp3"))
+        by_get = await client.get(
+            MUSICU_URL, params={"data": json.dumps(body(f"M500{song_mid}{media_mid}.mp3"))}
+        )
+    assert purl(song_and_media) and purl(song_twice)
+    assert purl(media_twice) == "" and purl(by_get) == ""
+
+
+@pytest.mark.parametrize(("index", "route"), [(0, "CGI"), (1, "aiDissInfo"), (2, "CgiGetDiss")])
+async def test_playlist_detail_falls_back_through_the_gateway_routes(
+    sandbox: Sandbox, world: Catalog, index: int, route: str
+) -> None:
+    playlist = world.playlists("qq", "playlist_square")[index]
+    async with sandbox.client() as client:
+        cgi = await client.get(
+            DETAIL_URL,
+            params={"disstid": playlist.remote_id, "format": "json"},
+            headers={"Referer": "https://y.qq.com/n/yqq/playlist"},
+        )
+        before = sandbox.requests()["requests"].get("u.y.qq.com/cgi-bin/musicu.fcg", 0)
+        response = await Platform(client).fetch_playlist(playlist.remote_id, common_pb2.PLAYLIST_SQUARE, 0)
+        gateway_calls = sandbox.requests()["requests"].get("u.y.qq.com/cgi-bin/musicu.fcg", 0) - before
+    assert (cgi.json().get("subcode"), bool(cgi.json().get("cdlist"))) == (
+        (0, True) if route == "CGI" else (4000, False)
+    )
+    assert [t.remote_song_id for t in response.tracks] == [ids.qq_song_mid(k) for k in playlist.track_keys]
+    assert [t.name for t in response.tracks] == [world.track(k).title for k in playlist.track_keys]
+    assert response.playlist.name == playlist.name and response.playlist.creator == playlist.creator
+    assert response.playlist.track_count == len(playlist.track_keys)
+    # 10 songs in gateway pages of at most 4: three pages on the route that serves it
+    pages = -(-len(playlist.track_keys) // DISS_MAX_PAGE)
+    assert gateway_calls == {"CGI": 0, "aiDissInfo": pages, "CgiGetDiss": 1 + pages}[route]
+
+
+async def test_playlist_detail_track_limit_on_the_gateway(sandbox: Sandbox, world: Catalog) -> None:
+    playlist = world.playlists("qq", "playlist_square")[1]
+    async with sandbox.client() as client:
+        response = await Platform(client).fetch_playlist(playlist.remote_id, common_pb2.PLAYLIST_SQUARE, 6)
+    assert [t.remote_song_id for t in response.tracks] == [
+        ids.qq_song_mid(k) for k in playlist.track_keys[:6]
+    ]
+
+
 async def test_short_link_redirects_to_a_parseable_url(sandbox: Sandbox, world: Catalog) -> None:
     async with sandbox.client() as client:
         response = await client.get("https://c.y.qq.com/base/fcgi-bin/u?__=Pl0001", follow_redirects=False)
@@ -187,7 +293,7 @@ async def test_missing_referer_is_refused(sandbox: Sandbox) -> None:
 
 async def test_broken_json_is_an_upstream_error(sandbox_faults: Sandbox) -> None:
     sandbox_faults.set_faults(
-        {"host": "u.y.qq.com", "path_prefix": "/cgi-bin/musicu.fcg", "broken_json": True},
+        {"host": "u.y.qq.com", "path_prefix": "/cgi-bin/music", "broken_json": True},  # both gateways
         {"host": "c.y.qq.com", "path_prefix": "/splcloud/", "broken_json": True},
     )
     async with sandbox_faults.client() as client:
@@ -202,3 +308,36 @@ async def test_http_500_is_an_upstream_error(sandbox_faults: Sandbox) -> None:
     async with sandbox_faults.client() as client:
         with pytest.raises(UpstreamError, match="HTTP 500"):
             await Source(client).lyrics(SourceTrack(source="qq", remote_id=ids.qq_song_mid(0)))
+
+
+def gateway_requests(sandbox: Sandbox, path: str) -> int:
+    return sandbox.requests()["requests"].get(f"u.y.qq.com/cgi-bin/{path}", 0)
+
+
+async def test_search_is_signed_and_falls_back_to_the_plain_gateway(sandbox_faults: Sandbox) -> None:
+    async with sandbox_faults.client() as client:
+        source = Source(client)
+        plain_before = gateway_requests(sandbox_faults, "musicu.fcg")
+        signed_before = gateway_requests(sandbox_faults, "musics.fcg")
+        first = await source.search("晴空下的约定 林一舟", 5)
+        assert gateway_requests(sandbox_faults, "musics.fcg") == signed_before + 1
+        assert gateway_requests(sandbox_faults, "musicu.fcg") == plain_before
+        sandbox_faults.set_faults({"host": "u.y.qq.com", "path_prefix": "/cgi-bin/musics.fcg", "status": 403})
+        second = await source.search("晴空下的约定 林一舟", 5)
+        assert gateway_requests(sandbox_faults, "musicu.fcg") == plain_before + 1
+        forged = await client.post(
+            "https://u.y.qq.com/cgi-bin/musics.fcg", params={"sign": "zzcforged"}, json={"comm": WEB_COMM}
+        )
+    assert [t.remote_id for t in first] == [t.remote_id for t in second] and first
+    assert forged.status_code == 403  # the fault still applies to the signed endpoint
+
+
+async def test_playlist_detail_survives_a_failing_cgi(sandbox_faults: Sandbox, world: Catalog) -> None:
+    playlist = world.playlists("qq", "playlist_square")[0]  # normally served by the CGI
+    sandbox_faults.set_faults({"host": "c.y.qq.com", "path_prefix": "/qzone/", "status": 502})
+    async with sandbox_faults.client() as client:
+        platform = Platform(client)
+        response = await platform.fetch_playlist(playlist.remote_id, common_pb2.PLAYLIST_SQUARE, 0)
+        with pytest.raises(UpstreamError, match="HTTP 502"):  # unknown: not "not found" while the CGI fails
+            await platform.fetch_playlist("8052199999", common_pb2.PLAYLIST_SQUARE, 0)
+    assert [t.remote_song_id for t in response.tracks] == [ids.qq_song_mid(k) for k in playlist.track_keys]

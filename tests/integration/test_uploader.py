@@ -61,8 +61,19 @@ def backend(s3_endpoint: str) -> uploader_pb2.ObjectBackend:
     )
 
 
+@pytest.fixture(scope="module")
+def unreachable_endpoint() -> str:
+    """A trusted endpoint where nothing listens."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
 @pytest.fixture
-async def stub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[uploader_pb2_grpc.UploaderServiceStub]:
+async def stub(
+    monkeypatch: pytest.MonkeyPatch,
+    s3_endpoint: str,
+    unreachable_endpoint: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[uploader_pb2_grpc.UploaderServiceStub]:
     monkeypatch.setenv(f"{PREFIX}_ACCESS_KEY_ID", ACCESS_KEY)
     monkeypatch.setenv(f"{PREFIX}_SECRET_ACCESS_KEY", SECRET_KEY)
     monkeypatch.delenv(f"{PREFIX}_SESSION_TOKEN", raising=False)
@@ -71,6 +82,10 @@ async def stub(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[uploader_pb2_gr
             "CATALOGSYNC_UPLOADER_PORT": "0",
             "CATALOGSYNC_UPLOADER_METRICS_PORT": "0",
             "CATALOGSYNC_SHUTDOWN_GRACE_SECONDS": "1",
+            "CATALOGSYNC_UPLOADER_OUTAGE_WAIT_SECONDS": "2",
+            "CATALOGSYNC_LIBRARY_ROOTS": str(tmp_path_factory.getbasetemp()),
+            "CATALOGSYNC_UPLOADER_ALLOWED_ENDPOINTS": f"{s3_endpoint},{unreachable_endpoint}",
+            "CATALOGSYNC_UPLOADER_CREDENTIAL_PREFIXES": f"{PREFIX},CATALOGSYNC_NOT_SET",
         }
     )
     clients = Clients(os.environ, settings.connect_timeout_s, settings.read_timeout_s)
@@ -205,7 +220,7 @@ async def test_wrong_expected_sha256_is_mismatch_and_nothing_is_sent(
     assert not s3.bucket_exists(backend.bucket)
 
 
-async def test_missing_bucket_without_create_is_upstream_with_the_s3_code(
+async def test_missing_bucket_without_create_is_a_store_refusal_with_the_s3_code(
     stub: uploader_pb2_grpc.UploaderServiceStub, backend: uploader_pb2.ObjectBackend, tmp_path: Path
 ) -> None:
     path = tmp_path / "song.mp3"
@@ -215,7 +230,7 @@ async def test_missing_bucket_without_create_is_upstream_with_the_s3_code(
         stub, uploader_pb2.UploadRequest(local_path=str(path), backend=backend, key="song.mp3")
     )
     assert outcome.failure is not None
-    assert outcome.failure.kind == common_pb2.UPSTREAM
+    assert outcome.failure.kind == common_pb2.IO, "the store answered: not an outage to wait out"
     assert "NoSuchBucket" in outcome.failure.message
 
 
@@ -275,6 +290,12 @@ async def test_stat(
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "CATALOGSYNC_NOT_SET_ACCESS_KEY_ID" in (error.value.details() or "")
 
+    backend.credential_env_prefix = "CATALOGSYNC_SOMEONE_ELSES_S3"
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.Stat(uploader_pb2.StatRequest(backend=backend, key="song.flac"))
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "is not one this uploader uses" in (refused.value.details() or "")
+
 
 async def test_object_without_recorded_sha256_but_same_size_counts_as_present(
     stub: uploader_pb2_grpc.UploaderServiceStub,
@@ -294,16 +315,20 @@ async def test_object_without_recorded_sha256_but_same_size_counts_as_present(
 
 
 async def test_unreachable_endpoint_is_upstream(
-    stub: uploader_pb2_grpc.UploaderServiceStub, backend: uploader_pb2.ObjectBackend, tmp_path: Path
+    stub: uploader_pb2_grpc.UploaderServiceStub,
+    backend: uploader_pb2.ObjectBackend,
+    tmp_path: Path,
+    unreachable_endpoint: str,
 ) -> None:
     path = tmp_path / "song.mp3"
     _mp3(path, 20_000)
-    backend.endpoint = f"http://127.0.0.1:{free_port()}"
+    backend.endpoint = unreachable_endpoint
     outcome = await _upload(
         stub, uploader_pb2.UploadRequest(local_path=str(path), backend=backend, key="song.mp3")
     )
     assert outcome.failure is not None
-    assert outcome.failure.kind == common_pb2.UPSTREAM
+    assert outcome.failure.kind == common_pb2.UPSTREAM, "an unreachable store is an outage"
+    assert "object store unreachable" in outcome.failure.message
     assert SECRET_KEY not in outcome.failure.message and ACCESS_KEY not in outcome.failure.message
 
 

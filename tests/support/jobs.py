@@ -61,7 +61,7 @@ def stage(job: scheduler_pb2.Job, name: str) -> scheduler_pb2.StageSummary:
 
 def settled(job: scheduler_pb2.Job, name: str) -> int:
     summary = stage(job, name)
-    return summary.succeeded + summary.skipped + summary.failed + summary.canceled
+    return summary.succeeded + summary.skipped + summary.unavailable + summary.failed + summary.canceled
 
 
 def playlist_ids(stub: Stub, platform: str) -> list[int]:

@@ -51,9 +51,11 @@ class Sandbox:
             self.process.stop()
 
 
-def start_sandbox(log_dir: Path, *extra_args: str, port: int | None = None) -> Sandbox:
+def start_sandbox(
+    log_dir: Path, *extra_args: str, port: int | None = None, env: dict[str, str] | None = None
+) -> Sandbox:
     port = port or free_port()
-    process = Process(f"sandbox-{port}", ["-m", "sandbox", "--port", str(port), *extra_args], log_dir)
+    process = Process(f"sandbox-{port}", ["-m", "sandbox", "--port", str(port), *extra_args], log_dir, env)
     base = f"http://127.0.0.1:{port}"
     wait_for(
         lambda: httpx.get(f"{base}/_sandbox/health", timeout=1).status_code == 200,

@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import grpc
 import psycopg
 from minio import Minio
 from psycopg.rows import dict_row
 
+from catalogsync.grpc_clients import open_sync_channel
+from catalogsync.service_auth import ClientTokens
 from catalogsync.v1 import scheduler_pb2_grpc
 from cli.stack import SERVICES
+from cli.stack_secrets import CONSOLE_TOKEN_ENV, StackSecrets
 from tests.support.processes import ROOT, free_port
 from tests.support.sandbox import Sandbox
 
@@ -77,6 +79,8 @@ class Stack:
     def up(self) -> None:
         self.cli("stack", "up", timeout=300)
         self.state = json.loads((self.data_dir / "stack.json").read_text())
+        # Processes a test starts next to the stack (a second scheduler) use the stack's token.
+        self.env["CATALOGSYNC_SERVICE_TOKEN_FILE"] = str(self.secrets.path("CATALOGSYNC_SERVICE_TOKEN"))
 
     def down(self) -> None:
         self.cli("stack", "down", timeout=120, check=False)
@@ -91,9 +95,28 @@ class Stack:
     def scheduler(self) -> scheduler_pb2_grpc.SchedulerServiceStub:
         return self.stub_at(self.ports["scheduler"])
 
-    @staticmethod
-    def stub_at(port: int) -> scheduler_pb2_grpc.SchedulerServiceStub:
-        return scheduler_pb2_grpc.SchedulerServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+    def stub_at(self, port: int) -> scheduler_pb2_grpc.SchedulerServiceStub:
+        """A scheduler client sending the stack's service token."""
+        return scheduler_pb2_grpc.SchedulerServiceStub(open_sync_channel(f"127.0.0.1:{port}", self.tokens))
+
+    def operator_scheduler(self) -> scheduler_pb2_grpc.SchedulerServiceStub:
+        """A scheduler client sending the service and the operator token (as the CLI does)."""
+        return scheduler_pb2_grpc.SchedulerServiceStub(
+            open_sync_channel(f"127.0.0.1:{self.ports['scheduler']}", self.secrets.client_tokens())
+        )
+
+    @property
+    def secrets(self) -> StackSecrets:
+        return StackSecrets.of(self.data_dir)
+
+    @property
+    def tokens(self) -> ClientTokens:
+        """The stack's service token only (not the operator's)."""
+        return ClientTokens(self.secrets.client_tokens().service_token)
+
+    @property
+    def console_token(self) -> str:
+        return self.secrets.path(CONSOLE_TOKEN_ENV).read_text().strip()
 
     def bucket(self) -> tuple[Minio, str]:
         endpoint = self.state["s3_endpoint"].removeprefix("http://")

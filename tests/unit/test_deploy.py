@@ -50,7 +50,7 @@ SECRET_NAME = "catalog-sync-secrets"
 DEFAULT_CREDENTIAL_PREFIX = "CATALOGSYNC_S3"
 # Compose interpolation variables that configure the deployment, not a process.
 DEPLOY_ONLY_VARIABLES = {"POSTGRES_PASSWORD", "DEPLOY_IMAGE", "CONSOLE_PUBLISH"}
-SECRET_LIKE = re.compile(r"PASSWORD|SECRET|ACCESS_KEY|SESSION_TOKEN|DATABASE_URL")
+SECRET_LIKE = re.compile(r"PASSWORD|SECRET|ACCESS_KEY|_TOKEN|DATABASE_URL")
 INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 
 
@@ -386,6 +386,9 @@ def test_compose_interpolation_variables_are_known() -> None:
         "POSTGRES_PASSWORD",
         "CATALOGSYNC_S3_ACCESS_KEY_ID",
         "CATALOGSYNC_S3_SECRET_ACCESS_KEY",
+        "CATALOGSYNC_SERVICE_TOKEN",
+        "CATALOGSYNC_OPERATOR_TOKEN",
+        "CATALOGSYNC_CONSOLE_TOKEN",
     }
 
 
@@ -469,7 +472,12 @@ def test_dockerfile_builds_one_non_root_image_with_generated_stubs() -> None:
     for source in re.findall(r"^COPY (?!--from)(\S+) ", text, re.M):
         assert (ROOT / source).exists(), f"COPY {source}: no such path in the repository"
     image_env = dict(re.findall(r"\b(CATALOGSYNC_\w+)=(\S+)", text))
-    assert env_problems([Container("Dockerfile", "gateway", image_env, own=set(image_env))]) == []
+    # The image binds every address, so it refuses to start until the deployment gives it tokens.
+    alone = env_problems([Container("Dockerfile", "gateway", image_env, own=set(image_env))])
+    assert len(alone) == 1 and "has no authentication" in alone[0]
+    tokens = {"CATALOGSYNC_CONSOLE_TOKEN": "t", "CATALOGSYNC_SERVICE_TOKEN": "t"}
+    configured = Container("Dockerfile", "gateway", {**image_env, **tokens}, own=set(image_env))
+    assert env_problems([configured]) == []
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -526,3 +534,78 @@ def test_readme_documents_every_secret_key_and_required_variable() -> None:
     variables = {m.group(1) for m in INTERPOLATION.finditer(COMPOSE.read_text())}
     missing = sorted(name for name in keys | variables | {SECRET_NAME} if name not in readme)
     assert missing == [], f"deploy/README.md does not mention {missing}"
+
+
+# --- trust boundaries -----------------------------------------------------------------------------
+
+
+def _policies(kustomization: str) -> dict[str, dict[str, Any]]:
+    return _by_kind(_rendered(kustomization), "NetworkPolicy")
+
+
+def _admitted(policies: dict[str, dict[str, Any]], source: str, target: str, port: str) -> bool:
+    """Whether some policy lets pods named ``source`` reach ``target`` on the named ``port``."""
+    for policy in policies.values():
+        selector = policy["spec"]["podSelector"]
+        names = selector.get("matchLabels", {}).get("app.kubernetes.io/name")
+        targets = {names} if names else set()
+        for expression in selector.get("matchExpressions", []):
+            if expression["key"] == "app.kubernetes.io/name" and expression["operator"] == "In":
+                targets |= set(expression["values"])
+        if target not in targets:
+            continue
+        for rule in policy["spec"].get("ingress", []):
+            if port not in {p["port"] for p in rule.get("ports", [])}:
+                continue
+            sources = rule.get("from")
+            if sources is None:
+                return True
+            for peer in sources:
+                if peer.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/name") == source:
+                    return True
+    return False
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_network_policies_let_only_the_scheduler_reach_the_workers(kustomization: str) -> None:
+    policies = _policies(kustomization)
+    deny = policies["catalog-sync-default-deny"]["spec"]
+    assert deny["policyTypes"] == ["Ingress"] and "ingress" not in deny
+    assert deny["podSelector"]["matchLabels"] == {"app.kubernetes.io/part-of": "catalog-sync"}
+    for worker in ("collector", "resolver", "downloader", "uploader"):
+        assert _admitted(policies, "scheduler", worker, "grpc"), worker
+        for other in ("gateway", "collector", "resolver", "downloader", "uploader", "attacker"):
+            assert not _admitted(policies, other, worker, "grpc"), f"{other} → {worker}"
+        assert _admitted(policies, "prometheus", worker, "metrics")
+    assert _admitted(policies, "gateway", "scheduler", "grpc")
+    for other in ("collector", "resolver", "downloader", "uploader", "attacker"):
+        assert not _admitted(policies, other, "scheduler", "grpc"), other
+    assert _admitted(policies, "anyone", "gateway", "http")
+    workloads = _workloads(_rendered(kustomization))
+    if "postgres" in workloads:
+        assert _admitted(policies, "scheduler", "postgres", "postgres")
+        assert not _admitted(policies, "gateway", "postgres", "postgres")
+    if "minio" in workloads:
+        assert _admitted(policies, "uploader", "minio", "s3")
+        assert not _admitted(policies, "downloader", "minio", "s3")
+        assert not _admitted(policies, "anyone", "minio", "console")
+    for name, workload in workloads.items():
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert labels.get("app.kubernetes.io/part-of") == "catalog-sync", f"{name} escapes default deny"
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_each_token_goes_only_to_the_processes_that_use_it(kustomization: str) -> None:
+    holders: dict[str, set[str]] = {}
+    for container in k8s_containers(_rendered(kustomization)):
+        for name in container.own:
+            holders.setdefault(name, set()).add(container.process)
+    assert holders["CATALOGSYNC_SERVICE_TOKEN"] == set(PROCESSES)
+    assert holders["CATALOGSYNC_OPERATOR_TOKEN"] == {"scheduler"}
+    assert holders["CATALOGSYNC_CONSOLE_TOKEN"] == {"gateway"}
+    assert holders["CATALOGSYNC_S3_SECRET_ACCESS_KEY"] == {"uploader"}
+    assert holders["DATABASE_URL"] == {"scheduler"}
+    compose = {c.process: set(c.env) for c in compose_containers()}
+    assert {p for p, names in compose.items() if "CATALOGSYNC_S3_SECRET_ACCESS_KEY" in names} == {"uploader"}
+    assert {p for p, names in compose.items() if "CATALOGSYNC_CONSOLE_TOKEN" in names} == {"gateway"}
+    assert {p for p, names in compose.items() if "CATALOGSYNC_OPERATOR_TOKEN" in names} == {"scheduler"}

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from catalogsync.http_client import UpstreamError
+from catalogsync.platforms.kuwo import split_artist_names
 from catalogsync.platforms.kuwo_secret import TokenCookie, refused, secret, token_from_set_cookie
 from catalogsync.v1 import common_pb2
-from services.collector.platforms import kuwo as collector
+from services.collector.platforms import kuwo_parse as collector
 from services.collector.platforms.base import PlaylistNotFound, PlaylistRef
+from services.collector.url_forms import kuwo_playlist
 from services.resolver.sources import kuwo as source
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
@@ -154,7 +156,7 @@ def test_missing_playlist_and_error_codes() -> None:
 )
 def test_artist_strings_split_on_joining_ampersands_only(joined: str, names: list[str]) -> None:
     assert [a.name for a in collector.split_artists(joined, 7)] == names
-    assert list(source.split_artists(joined)) == names
+    assert list(split_artist_names(joined)) == names
 
 
 def test_text_is_unescaped_once_with_nbsp_as_space() -> None:
@@ -205,7 +207,7 @@ async def test_paging_stops_when_the_platform_repeats_its_last_page() -> None:
     ],
 )
 def test_playlist_urls(url: str, ref: PlaylistRef | None) -> None:
-    assert collector.parse_url(url) == ref
+    assert kuwo_playlist(url) == ref
 
 
 # ---- resolver -------------------------------------------------------------------------------

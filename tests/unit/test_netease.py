@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError
-from catalogsync.platforms.netease_api import check_envelope
+from catalogsync.platforms.netease_anonymous import anonymous_username
+from catalogsync.platforms.netease_api import app_headers, check_envelope, eapi_header, web_headers
 from catalogsync.platforms.netease_crypto import (
     EapiError,
     eapi_decrypt,
@@ -22,7 +25,6 @@ from catalogsync.platforms.netease_crypto import (
 )
 from catalogsync.platforms.netease_songs import read_song
 from catalogsync.v1 import common_pb2
-from services.collector.platforms.netease import parse_url
 from services.collector.platforms.netease_parse import (
     parse_playlist_detail,
     parse_song_details,
@@ -30,7 +32,15 @@ from services.collector.platforms.netease_parse import (
     parse_toplists,
     song_snapshot,
 )
-from services.resolver.sources.netease import parse_lyric, parse_search, parse_song_url
+from services.collector.url_forms import netease_playlist as parse_url
+from services.resolver.sources.netease import (
+    ANONYMOUS_LABELS,
+    parse_account,
+    parse_lyric,
+    parse_search,
+    parse_song_list_page,
+    parse_song_url,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
 # Computed independently with `openssl enc -aes-128-ecb` / `-aes-128-cbc` from the documented steps.
@@ -316,3 +326,63 @@ def test_parse_url_forms(url: str, remote_id: str, kind: int) -> None:
 )
 def test_parse_url_refuses_other_urls(url: str) -> None:
     assert parse_url(url) is None
+
+
+# ---- search/song/list/page, the user's account ------------------------------------------------
+def test_song_list_page_reads_songs_inside_resources() -> None:
+    songs = load("netease_search.json")["result"]["songs"]
+    payload = {
+        "code": 200,
+        "data": {
+            "resources": [{"baseInfo": {"simpleSongData": song}} for song in songs],
+            "totalCount": len(songs),
+        },
+    }
+    tracks = parse_song_list_page(payload)
+    assert [t.remote_id for t in tracks] == [str(s["id"]) for s in songs]
+    assert tracks == parse_search({"result": {"songs": songs}})
+    capped = parse_song_list_page(payload, ANONYMOUS_LABELS)
+    assert all(q.label in ANONYMOUS_LABELS for t in capped for q in t.qualities)
+    assert parse_song_list_page({"code": 200, "data": {}}) == []
+    with pytest.raises(UpstreamError, match="resource without a song"):
+        parse_song_list_page({"code": 200, "data": {"resources": [{"baseInfo": {}}]}})
+
+
+def test_account_answers() -> None:
+    vip = parse_account({"code": 200, "account": {"id": 1, "vipType": 11}, "profile": {"userId": 1}})
+    assert (vip.accepted, vip.detail) == (True, "VIP")
+    plain = parse_account({"code": 200, "account": {"id": 1, "vipType": 0}, "profile": {"userId": 1}})
+    assert (plain.accepted, plain.detail) == (True, "logged in (no VIP)")
+    assert parse_account({"code": 200, "account": None, "profile": None}).accepted is False
+    anonymous = {"code": 200, "account": {"id": 2, "anonimousUser": True}, "profile": None}
+    assert parse_account(anonymous).accepted is False
+
+
+def test_music_u_goes_in_the_cookie_and_the_eapi_header_only_with_an_account() -> None:
+    account = Account("netease", {"MUSIC_U": "secret-login", "__csrf": "c5"}, "env")
+    cookie = app_headers(account)["Cookie"]
+    assert "MUSIC_U=secret-login" in cookie and "os=pc" in cookie and "deviceId=" in cookie
+    assert "MUSIC_U=secret-login" in web_headers(account)["Cookie"]
+    assert "MUSIC_U" not in web_headers()["Cookie"] and "MUSIC_U" not in app_headers()["Cookie"]
+    header = json.loads(eapi_header(account))
+    assert (header["MUSIC_U"], header["__csrf"], header["os"]) == ("secret-login", "c5", "pc")
+    assert "MUSIC_U" not in json.loads(eapi_header())
+    assert json.loads(eapi_header())["deviceId"] == header["deviceId"]  # one device per process
+
+
+def test_anonymous_username_encodes_the_device_id() -> None:
+    device = "0123456789ABCDEF0123456789ABCDEF"
+    decoded = base64.b64decode(anonymous_username(device)).decode()
+    ident, digest = decoded.split(" ")
+    assert ident == device
+    key = b"3go8&$8*3*3h0k(2)2"
+    xored = bytes(b ^ key[i % len(key)] for i, b in enumerate(device.encode()))
+    assert base64.b64decode(digest) == hashlib.md5(xored).digest()
+
+
+def test_music_a_only_without_music_u() -> None:
+    assert "MUSIC_A=anon-token" in app_headers(None, "anon-token")["Cookie"]
+    assert json.loads(eapi_header(None, "anon-token"))["MUSIC_A"] == "anon-token"
+    account = Account("netease", {"MUSIC_U": "login"}, "env")
+    assert "MUSIC_A" not in web_headers(account, "anon-token")["Cookie"]
+    assert "MUSIC_A" not in json.loads(eapi_header(account, "anon-token"))

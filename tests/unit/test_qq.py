@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, parse_json
-from catalogsync.platforms.qq import MUSICU_URL, clean_text, musicu_data
+from catalogsync.platforms.qq import MUSICU_URL, account_uin, clean_text, comm, musicu_data, request_headers
+from catalogsync.platforms.qq_sign import body_bytes, sign
 from catalogsync.v1 import common_pb2
 from sandbox.platforms.qq_shapes import entities
 from services.collector.platforms.base import PlaylistNotFound
-from services.collector.platforms.qq import guess_period, parse_url
+from services.collector.platforms.qq import guess_period
 from services.collector.platforms.qq_parse import (
     NON_MUSIC_REASON,
+    parse_dissinfo,
     parse_playlist_detail,
     parse_square,
     parse_toplist_detail,
     parse_toplists,
 )
+from services.collector.url_forms import qq_playlist as parse_url
 from services.resolver.sources.base import QualityOption, SourceTrack
-from services.resolver.sources.qq import ladder, parse_lyric, parse_search, parse_vkey
+from services.resolver.sources.qq import (
+    filenames,
+    is_placeholder,
+    ladder,
+    parse_lyric,
+    parse_search,
+    parse_vkey,
+    parse_who_am_i,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "platforms"
 URL = "https://example.invalid/qq"
@@ -217,6 +231,94 @@ def test_lyric_base64() -> None:
         parse_lyric({"retcode": -1310, "code": -1310}, URL)
     with pytest.raises(UpstreamError, match="not base64"):
         parse_lyric({"code": 0, "lyric": "//79"}, URL)
+
+
+def test_lyric_none_and_instrumental_placeholder_are_empty() -> None:
+    assert parse_lyric({"retcode": -1901, "code": -1901, "subcode": -1901}, URL) == ""
+    for text in (
+        "[00:00:00]此歌曲为没有填词的纯音乐，请您欣赏",
+        "[ti:Rain]\n[ar:Someone]\n[00:00.00]此歌曲为没有填词的纯音乐，请您欣赏\n",
+        "[00:01.00]纯音乐，请欣赏",
+    ):
+        assert is_placeholder(text)
+        encoded = base64.b64encode(text.encode()).decode()
+        assert parse_lyric({"code": 0, "lyric": encoded}, URL) == ""
+    assert not is_placeholder("[00:12.00]我唱一首纯音乐般的歌\n[00:16.00]请你慢慢欣赏我的心事和远方的海\n")
+
+
+def test_vkey_filenames_use_the_song_mid_never_the_media_mid_twice() -> None:
+    assert filenames("320k", "002xYzQq01AbCd", "003MeDiAmId001") == [
+        "M800002xYzQq01AbCd003MeDiAmId001.mp3",
+        "M800002xYzQq01AbCd002xYzQq01AbCd.mp3",
+    ]
+    assert filenames("flac", "002xYzQq01AbCd", "002xYzQq01AbCd") == ["F000002xYzQq01AbCd002xYzQq01AbCd.flac"]
+
+
+def test_comm_carries_the_login_only_when_complete() -> None:
+    account = Account("qq", {"uin": "o0012345", "qqmusic_key": "Q_H_L_secret", "other": "x"}, "env")
+    assert account_uin(account) == "12345"
+    app = comm(account, app=True)
+    assert (app["ct"], app["qq"], app["authst"], app["tmeLoginType"], app["uid"]) == (
+        "11",
+        "12345",
+        "Q_H_L_secret",
+        "2",
+        "12345",
+    )
+    assert comm(Account("qq", {"qm_keyst": "W_X_key", "uin": "7"}, "env"))["tmeLoginType"] == "1"
+    assert "authst" not in comm(Account("qq", {"qqmusic_key": "k"}, "env"))  # no uin: anonymous
+    assert "authst" not in comm(None) and comm(None)["ct"] == 24
+    headers = request_headers(account, app=True)
+    assert headers["Cookie"] == "uin=o0012345; qqmusic_key=Q_H_L_secret; other=x"
+    assert headers["User-Agent"].startswith("QQMusic ")
+    assert "Cookie" not in request_headers(None)
+    assert "Q_H_L_secret" not in repr(account)
+
+
+def test_dissinfo_page_and_empty_answers() -> None:
+    song = fixture("qq_search.json")["music.search.SearchCgiService.DoSearchForQQMusicMobile"]["data"][
+        "body"
+    ]["item_song"][0]
+    data = {
+        "dirinfo": {
+            "title": "Rainy&#32;days",
+            "picurl": "http://p/x.jpg",
+            "host_nick": "海边的猫",
+            "listennum": 9,
+        },
+        "total_song_num": 12,
+        "songlist": [song],
+    }
+    page = parse_dissinfo(data, URL, "7217720898")
+    assert page is not None and page.total == 12
+    assert (page.summary.name, page.summary.creator, page.summary.remote_playlist_id) == (
+        "Rainy days",
+        "海边的猫",
+        "7217720898",
+    )
+    assert [t.remote_song_id for t in page.tracks] == ["002xYzQq01AbCd"]
+    assert parse_dissinfo({"dirinfo": {}, "songlist": [], "total_song_num": 0}, URL, "1") is None
+
+
+def test_sign_shape() -> None:
+    body = body_bytes({"comm": {"ct": "11"}, "req": {"module": "m", "method": "晴空", "param": {}}})
+    assert "晴空".encode() in body and b", " not in body  # what httpx sends for json=
+    value = sign(body)
+    assert value == sign(body) and value.startswith("zzc") and value == value.lower()
+    digest = hashlib.sha1(body).hexdigest()  # the documented picks: qq.md §1
+    assert value[3:10] == "".join(digest[i] for i in (23, 14, 6, 36, 16, 7, 19))
+    assert value.endswith("".join(digest[i] for i in (16, 1, 32, 12, 19, 27, 8, 5)))
+    assert not set(value) & set("\\/+=")
+    assert sign(body + b" ") != value
+
+
+def test_who_am_i_answers() -> None:
+    key = "music.UserInfo.userInfoServer.GetLoginUserInfo"
+    accepted = parse_who_am_i({"code": 0, key: {"code": 0, "data": {"vipType": 1}}})
+    assert (accepted.accepted, accepted.detail) == (True, "VIP")
+    refused = parse_who_am_i({"code": 0, key: {"code": 1000, "data": {}}})
+    assert refused.accepted is False and "1000" in refused.detail
+    assert parse_who_am_i({"code": 500001}).accepted is None
 
 
 # ---- URL forms -----------------------------------------------------------------------------------

@@ -23,5 +23,7 @@ def create(name: str, client: httpx.AsyncClient, account: Account | None = None)
 
 
 def url_parser(name: str) -> Callable[[str], PlaylistRef | None]:
-    """``parse_url(url)`` of platform ``name``: the playlist a URL points at, or None."""
-    return importlib.import_module(f"services.collector.platforms.{name}").parse_url
+    """The recogniser of platform ``name``'s playlist URLs: the playlist a URL points at, or None."""
+    from services.collector.url_forms import PARSERS
+
+    return PARSERS[name]

@@ -3,7 +3,9 @@
 Endpoints (plain ``/api`` front door on music.163.com): ``/api/playlist/list``
 (square, ``cat=全部&order=hot``), ``/api/toplist`` (charts), ``/api/v6/playlist/detail``
 (metadata and the complete ``trackIds``) and ``/api/v3/song/detail`` (the songs
-``tracks`` left out; anonymous detail only expands the first few).
+``tracks`` left out; anonymous detail only expands the first few). The user's own
+``MUSIC_U`` (``CATALOGSYNC_NETEASE_COOKIE``) goes along, so their private playlists
+work too (lx-music-desktop accepts ``url###MUSIC_U`` for the same reason).
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from catalogsync.accounts import Account
 from catalogsync.platforms.netease_api import call_api
 from catalogsync.v1 import collector_pb2, common_pb2
-from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef
+from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound
 from services.collector.platforms.netease_parse import (
     DETAIL_PATH,
     SONG_DETAIL_PATH,
@@ -33,35 +34,8 @@ from services.collector.platforms.netease_parse import (
 
 log = logging.getLogger(__name__)
 SONG_DETAIL_BATCH = 500
-DEFAULT_TOPLIST_ID = "19723756"  # 飙升榜, what the toplist page shows without an id
-_HOSTS = ("music.163.com", "y.music.163.com", "www.music.163.com")
-_ROUTE_PREFIXES = ("my/m/music/", "m/")
-
-
-def parse_url(url: str) -> PlaylistRef | None:
-    """The playlist or toplist a music.163.com URL points at (``#/``, ``#/m/``, path and share forms)."""
-    text = url.strip()
-    try:
-        parts = urlsplit(text if "://" in text else "https://" + text)
-    except ValueError:
-        return None
-    if (parts.hostname or "").lower() not in _HOSTS:
-        return None
-    route = parts.fragment if parts.fragment.startswith("/") else f"{parts.path}?{parts.query}"
-    route = route.lstrip("/")
-    for prefix in _ROUTE_PREFIXES:
-        route = route.removeprefix(prefix)
-    inner = urlsplit("/" + route)
-    segments = [s for s in inner.path.split("/") if s]
-    wanted = parse_qs(inner.query).get("id", [""])[0].strip()
-    if segments[:2] == ["discover", "toplist"]:
-        remote_id, kind = wanted or DEFAULT_TOPLIST_ID, common_pb2.TOPLIST
-    elif segments[:1] == ["playlist"]:
-        remote_id = segments[1] if len(segments) > 1 and segments[1].isdigit() else wanted
-        kind = common_pb2.PLAYLIST_SQUARE
-    else:
-        return None
-    return PlaylistRef(remote_id, kind) if remote_id.isdigit() else None
+PRIVATE = 401  # "无权限访问": a private playlist, asked without its owner's login
+PRIVATE_OR_MISSING = (200, PRIVATE, 404)
 
 
 class Platform:
@@ -99,8 +73,13 @@ class Platform:
         if not remote_playlist_id.isdigit():
             raise PlaylistNotFound(f"{remote_playlist_id!r} is not a netease playlist id")
         form = {"id": remote_playlist_id, "n": 100000, "s": 8}
-        payload = await call_api(self._client, DETAIL_PATH, form, "playlist detail", ok_codes=(200, 404))
+        payload = await call_api(
+            self._client, DETAIL_PATH, form, "playlist detail", PRIVATE_OR_MISSING, self._account
+        )
         detail = parse_playlist_detail(payload, kind) if payload["code"] == 200 else None
+        if detail is None and payload["code"] == PRIVATE:
+            hint = "" if self._account else " (set CATALOGSYNC_NETEASE_COOKIE to the owner's MUSIC_U)"
+            raise PlaylistNotFound(f"playlist {remote_playlist_id} is private{hint}")
         if detail is None:
             raise PlaylistNotFound(f"playlist {remote_playlist_id} does not exist or is private")
         track_ids = detail.track_ids[:track_limit] if track_limit > 0 else detail.track_ids
@@ -113,7 +92,9 @@ class Platform:
                 "ids": json.dumps([int(i) for i in batch]),
             }
             songs.update(
-                parse_song_details(await call_api(self._client, SONG_DETAIL_PATH, form, "song detail"))
+                parse_song_details(
+                    await call_api(self._client, SONG_DETAIL_PATH, form, "song detail", account=self._account)
+                )
             )
         absent = [song_id for song_id in track_ids if song_id not in songs]
         if absent:

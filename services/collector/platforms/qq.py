@@ -1,20 +1,29 @@
-"""QQ Music discovery: playlist square, toplists (musicu gateway), playlist detail, URL forms."""
+"""QQ Music discovery: playlist square, toplists (musicu gateway), playlist detail, URL forms.
+
+Playlist detail tries, in order: the legacy CGI ``fcg_ucc_getcdinfo_byids_cp`` (paged with
+``song_begin``/``song_num``); when it answers ``subcode 4000`` / no ``cdlist`` (many public
+playlists since 2026-03), the gateway ``music.srfDissInfo.aiDissInfo`` /
+``uniform_get_Dissinfo`` as lx-music-mobile does (2026-05); then ``music.srfDissInfo.DissInfo``
+/ ``CgiGetDiss`` (luren-dc). The gateway routes are also tried when the CGI fails outright.
+A playlist is "not found or private" only when all three say so.
+The user's own QQ login (cookies and ``comm``) goes along, so their private playlists work.
+"""
 
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qs
 
 import httpx
 
 from catalogsync.accounts import Account
-from catalogsync.http_client import request_json
-from catalogsync.platforms.qq import MUSICU_URL, PLATFORM, SITE_HEADERS, musicu
+from catalogsync.http_client import UpstreamError, request_json
+from catalogsync.platforms.qq import MUSICU_URL, PLATFORM, SITE_HEADERS, musicu, musicu_raw, request_headers
 from catalogsync.v1 import collector_pb2, common_pb2
-from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound, PlaylistRef, split_on_domain
+from services.collector.platforms.base import DiscoveryPage, PlaylistNotFound
 from services.collector.platforms.qq_parse import (
+    PlaylistPage,
+    parse_dissinfo,
     parse_playlist_detail,
     parse_square,
     parse_toplist_detail,
@@ -37,6 +46,12 @@ CGI_PARAMS = {
 }
 TOPLIST_PAGE = 100
 DETAIL_PAGE = 1000
+GATEWAY_PAGE = 100
+# Gateway playlist routes after the legacy CGI, in the order they are tried.
+DISS_ROUTES = (
+    ("music.srfDissInfo.aiDissInfo", "uniform_get_Dissinfo"),
+    ("music.srfDissInfo.DissInfo", "CgiGetDiss"),
+)
 
 
 def guess_period(today: datetime.date | None = None) -> str:
@@ -120,8 +135,28 @@ class Platform:
                 return response
 
     async def _playlist(self, remote_id: str, track_limit: int) -> collector_pb2.FetchPlaylistResponse:
+        refusals: list[str] = []
+        cgi_error: UpstreamError | None = None
+        try:
+            return await self._playlist_by_cgi(remote_id, track_limit)
+        except PlaylistNotFound as exc:
+            refusals.append(f"CGI: {exc}")
+        except UpstreamError as exc:  # the CGI failed: the gateway may still answer
+            cgi_error = exc
+        if remote_id.isdigit():
+            for module, method in DISS_ROUTES:
+                found = await self._playlist_by_gateway(remote_id, track_limit, module, method)
+                if found is not None:
+                    return found
+                refusals.append(f"{method}: no playlist")
+        if cgi_error is not None:
+            raise cgi_error  # not "not found": the route that might have known failed
+        raise PlaylistNotFound(f"playlist {remote_id} not found or private ({'; '.join(refusals)})")
+
+    async def _playlist_by_cgi(self, remote_id: str, track_limit: int) -> collector_pb2.FetchPlaylistResponse:
         response = collector_pb2.FetchPlaylistResponse()
         seen: set[str] = set()
+        headers = request_headers(self._account, base=DETAIL_HEADERS)
         while True:
             params = {
                 **CGI_PARAMS,
@@ -135,43 +170,54 @@ class Platform:
                 "song_num": DETAIL_PAGE,
             }
             payload = await request_json(
-                self._client, PLATFORM, "GET", DETAIL_URL, params=params, headers=DETAIL_HEADERS
+                self._client, PLATFORM, "GET", DETAIL_URL, params=params, headers=headers
             )
             page = parse_playlist_detail(payload, DETAIL_URL)
-            fresh = [t for t in page.tracks if t.remote_song_id not in seen]
-            seen.update(t.remote_song_id for t in fresh)
-            if not response.tracks:
-                response.playlist.CopyFrom(page.summary)
-            response.tracks.extend(fresh)
-            if track_limit > 0 and len(response.tracks) >= track_limit:
-                del response.tracks[track_limit:]
-                return response
-            if not fresh or len(response.tracks) >= page.total:
+            if _add_page(response, page, seen, track_limit):
                 return response
 
+    async def _playlist_by_gateway(
+        self, remote_id: str, track_limit: int, module: str, method: str
+    ) -> collector_pb2.FetchPlaylistResponse | None:
+        """One gateway route, paged with ``song_begin``/``song_num``; None when it has no playlist."""
+        response = collector_pb2.FetchPlaylistResponse()
+        seen: set[str] = set()
+        begin = 0
+        while True:
+            param = {
+                "disstid": int(remote_id),
+                "enc_host_uin": "",
+                "tag": 1,
+                "userinfo": 1,
+                "orderlist": 1,
+                "onlysonglist": 0,
+                "song_begin": begin,
+                "song_num": GATEWAY_PAGE,
+            }
+            payload = await musicu_raw(self._client, "req_0", module, method, param, account=self._account)
+            if not isinstance(payload, dict) or payload.get("code") != 0:
+                code = payload.get("code") if isinstance(payload, dict) else None
+                raise UpstreamError(PLATFORM, MUSICU_URL, f"{module}.{method}: gateway code {code!r}")
+            part = payload.get("req_0")
+            data = part.get("data") if isinstance(part, dict) and part.get("code") == 0 else None
+            page = parse_dissinfo(data, MUSICU_URL, remote_id) if isinstance(data, dict) else None
+            if page is None:
+                return response if response.tracks else None
+            begin += len(page.tracks)
+            if _add_page(response, page, seen, track_limit):
+                return response
 
-_PATH_ID = re.compile(r"^/n/(?:ryqq|ryqq_v2|yqq)/(playlist|playsquare|toplist)/(\d+)(?:\.html)?/?$")
-_QUERY_PAGES = {
-    "/n/m/detail/taoge/index.html": common_pb2.PLAYLIST_SQUARE,
-    "/n2/m/share/details/taoge.html": common_pb2.PLAYLIST_SQUARE,
-    "/n3/other/pages/details/playlist.html": common_pb2.PLAYLIST_SQUARE,
-    "/v8/playsquare/playlist.html": common_pb2.PLAYLIST_SQUARE,
-    "/n2/m/share/details/toplist.html": common_pb2.TOPLIST,
-}
 
-
-def parse_url(url: str) -> PlaylistRef | None:
-    """The playlist or toplist a y.qq.com / i.y.qq.com URL points at (short links are followed first)."""
-    parts = split_on_domain(url, "qq.com")
-    if parts is None:
-        return None
-    path = parts.path.rstrip("/") or "/"
-    match = _PATH_ID.match(path)
-    if match:
-        kind = common_pb2.TOPLIST if match.group(1) == "toplist" else common_pb2.PLAYLIST_SQUARE
-        return PlaylistRef(match.group(2), kind)
-    if path in _QUERY_PAGES:
-        ids = parse_qs(parts.query).get("id", [])
-        if ids and ids[0].isdigit():
-            return PlaylistRef(ids[0], _QUERY_PAGES[path])
-    return None
+def _add_page(
+    response: collector_pb2.FetchPlaylistResponse, page: PlaylistPage, seen: set[str], track_limit: int
+) -> bool:
+    """Append a page's new tracks; True when the playlist is complete (or the limit is reached)."""
+    fresh = [t for t in page.tracks if t.remote_song_id not in seen]
+    seen.update(t.remote_song_id for t in fresh)
+    if not response.tracks:
+        response.playlist.CopyFrom(page.summary)
+    response.tracks.extend(fresh)
+    if track_limit > 0 and len(response.tracks) >= track_limit:
+        del response.tracks[track_limit:]
+        return True
+    return not fresh or len(response.tracks) >= page.total

@@ -182,11 +182,14 @@ class PlaylistPage:
 
 
 def parse_playlist_detail(payload: Any, url: str) -> PlaylistPage:
-    """``fcg_ucc_getcdinfo_byids_cp``: PlaylistNotFound when ``cdlist`` is empty or code ≠ 0."""
+    """``fcg_ucc_getcdinfo_byids_cp``: PlaylistNotFound when ``cdlist`` is empty or code ≠ 0
+    (since 2026-03 also ``subcode 4000`` for many public playlists: the caller tries the
+    gateway routes before believing it)."""
     if not isinstance(payload, dict):
         raise UpstreamError(PLATFORM, url, "playlist detail: the answer is not an object")
     if payload.get("code") != 0 or not payload.get("cdlist"):
-        raise PlaylistNotFound(f"playlist not found (code {payload.get('code')!r})")
+        code = payload.get("code")
+        raise PlaylistNotFound(f"playlist not found (code {code!r}, subcode {payload.get('subcode')!r})")
     with expect_shape("playlist detail", url):
         cd = payload["cdlist"][0]
         remote_id = str(cd.get("disstid") or cd["dissid"])
@@ -205,4 +208,31 @@ def parse_playlist_detail(payload: Any, url: str) -> PlaylistPage:
             metadata_json=_raw({k: v for k, v in cd.items() if k != "songlist"}),
         )
         tracks = [snapshot(song_from_old(raw), raw) for raw in cd.get("songlist") or []]
+        return PlaylistPage(summary, total, tracks)
+
+
+def parse_dissinfo(data: dict[str, Any], url: str, remote_id: str) -> PlaylistPage | None:
+    """A gateway playlist page (``aiDissInfo.uniform_get_Dissinfo`` or ``DissInfo.CgiGetDiss``):
+    ``dirinfo``, ``total_song_num`` and new-shape ``songlist``; None when it holds no playlist."""
+    with expect_shape("playlist detail (gateway)", url):
+        info = data.get("dirinfo") or {}
+        songs = data.get("songlist") or []
+        if not isinstance(info, dict) or not (info.get("title") or songs):
+            return None
+        total = int(data.get("total_song_num") or info.get("songnum") or 0)
+        creator = info.get("creator") if isinstance(info.get("creator"), dict) else {}
+        summary = common_pb2.PlaylistSummary(
+            platform=PLATFORM,
+            remote_playlist_id=remote_id,
+            kind=common_pb2.PLAYLIST_SQUARE,
+            name=clean_text(info.get("title")),
+            cover_url=str(info.get("picurl") or info.get("logo") or ""),
+            play_count=int(info.get("listennum") or info.get("visitnum") or 0),
+            creator=clean_text(info.get("host_nick") or info.get("nick") or creator.get("nick")),
+            track_count=total,
+            description=clean_text(info.get("desc")),
+            source_url=playlist_url(remote_id),
+            metadata_json=_raw(info),
+        )
+        tracks = [snapshot(song_from_new(raw), raw) for raw in songs if isinstance(raw, dict)]
         return PlaylistPage(summary, total, tracks)

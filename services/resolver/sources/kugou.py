@@ -3,7 +3,11 @@
 Every quality is its own file hash (``FileHash`` 128k, ``HQFileHash`` 320k,
 ``SQFileHash`` FLAC, ``ResFileHash`` hi-res); an empty or all-zero hash means the
 quality does not exist. playInfo answers ``url: ""`` for files an anonymous client
-may not have (VIP, paid); then the next lower quality is tried.
+may not have (VIP, paid); then the next lower quality is tried. Search sends
+``area_code=1`` as lx-music-desktop does (without it some songs are left out). A
+playInfo ``url`` whose host refuses the file is replaced by the first ``backup_url``
+that answers (checked with HEAD). The user's own kugou.com cookies
+(``CATALOGSYNC_KUGOU_COOKIE``, with the ``KuGoo`` login cookie) go with playInfo.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import httpx
 
 from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, request_json
-from services.resolver.sources.base import QUALITY_RANK, MediaLink, QualityOption, SourceTrack
+from services.resolver.sources.base import QUALITY_RANK, AccountCheck, MediaLink, QualityOption, SourceTrack
 
 NAME = "kugou"
 SEARCH_URL = "http://songsearch.kugou.com/song_search_v2"
@@ -25,6 +29,7 @@ PLAY_INFO_URL = "http://m.kugou.com/app/i/getSongInfo.php"
 LYRIC_SEARCH_URL = "http://lyrics.kugou.com/search"
 LYRIC_DOWNLOAD_URL = "http://lyrics.kugou.com/download"
 COVER_SIZE = "400"
+SEARCH_PARAMS = {"area_code": 1}
 _TAGS = re.compile(r"</?em>", re.I)
 # (field prefix, quality label, default ext, nominal kbps)
 FILES = (
@@ -128,6 +133,14 @@ def parse_play_info(payload: Any, label: str, url: str = PLAY_INFO_URL) -> Media
     return MediaLink(link, quality)
 
 
+def backup_urls(payload: Any) -> tuple[str, ...]:
+    """The ``backup_url`` list of a playInfo answer (other CDN hosts for the same file)."""
+    backups = payload.get("backup_url") if isinstance(payload, dict) else None
+    if not isinstance(backups, list):
+        return ()
+    return tuple(str(u).strip() for u in backups if str(u).strip().startswith("http"))
+
+
 def parse_lyric_candidates(payload: Any, url: str = LYRIC_SEARCH_URL) -> list[tuple[str, str]]:
     """``(id, accesskey)`` of each lyric candidate."""
     if not isinstance(payload, dict) or payload.get("status") != 200:
@@ -160,7 +173,7 @@ class Source:
         self._client = client
 
     async def search(self, keyword: str, limit: int) -> list[SourceTrack]:
-        params = {"keyword": keyword, "page": 1, "pagesize": limit}
+        params = {**SEARCH_PARAMS, "keyword": keyword, "page": 1, "pagesize": limit}
         payload = await request_json(self._client, NAME, "GET", SEARCH_URL, params=params)
         return parse_search(payload)[:limit]
 
@@ -172,11 +185,37 @@ class Source:
             if not file_hash or QUALITY_RANK[label] > quality.rank:
                 continue
             params = {"cmd": "playInfo", "hash": file_hash}
-            payload = await request_json(self._client, NAME, "GET", PLAY_INFO_URL, params=params)
+            headers = {"Cookie": self._account.header()} if self._account else {}
+            payload = await request_json(
+                self._client, NAME, "GET", PLAY_INFO_URL, params=params, headers=headers
+            )
             link = parse_play_info(payload, label)
             if link is not None:
-                return link
+                return await self._answering(link, backup_urls(payload))
         return None
+
+    async def _answers(self, url: str) -> bool:
+        try:
+            response = await self._client.head(url, follow_redirects=True)
+        except httpx.HTTPError:
+            return False
+        return response.status_code < 400
+
+    async def _answering(self, link: MediaLink, backups: tuple[str, ...]) -> MediaLink:
+        """``link``, or the first of ``backups`` that answers when the link's host refuses the file."""
+        if not backups or await self._answers(link.url):
+            return link
+        for backup in backups:
+            if await self._answers(backup):
+                return MediaLink(backup, link.quality, link.headers)
+        return link
+
+    async def check_account(self) -> AccountCheck:
+        if self._account is None:
+            return AccountCheck(None, "no account set")
+        if "KugooID=" not in self._account.get("KuGoo"):
+            return AccountCheck(False, "the cookie has no KuGoo login cookie with a KugooID")
+        return AccountCheck(None, "kugou has no known official who-am-I call: the account cannot be checked")
 
     async def lyrics(self, track: SourceTrack) -> str:
         file_hash = valid_hash(track.remote_id)

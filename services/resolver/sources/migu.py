@@ -3,20 +3,23 @@
 Search answers a bare JSON array of song objects. Media comes from the official
 listenSong endpoint, which redirects to the file: we follow the redirects with
 HEAD requests (by hand, so the URLs stay the real ones) and return the final URL.
-A non-audio answer (JSON/HTML error) or no redirect means the file is not served
-anonymously (VIP only) → None.
+A host that refuses HEAD (405/501) is asked with a ranged GET (``Range: bytes=0-0``,
+body never read) instead, as musicdl probes. A non-audio answer (JSON/HTML error) or
+no redirect means the file is not served (VIP only) → None. The user's own migu.cn
+cookies (``CATALOGSYNC_MIGU_COOKIE``) go with the listenSong request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
 
 from catalogsync.accounts import Account
 from catalogsync.http_client import RETRY_STATUSES, UpstreamError, request_json, request_text
-from services.resolver.sources.base import MediaLink, QualityOption, SourceTrack
+from services.resolver.sources.base import AccountCheck, MediaLink, QualityOption, SourceTrack
 
 NAME = "migu"
 SEARCH_URL = "https://app.u.nf.migu.cn/pc/resource/song/item/search/v1.0"
@@ -34,6 +37,8 @@ FORMATS = {
 }
 AUDIO_TYPES = ("audio/", "application/octet-stream")
 MAX_REDIRECTS = 5
+HEAD_REFUSED = frozenset({405, 501})
+_CONTENT_RANGE_TOTAL = re.compile(r"^bytes \d+-\d+/(\d+)$")
 
 
 def _size(entry: dict[str, Any]) -> int:
@@ -144,6 +149,15 @@ def is_audio(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower().startswith(AUDIO_TYPES)
 
 
+def probed_size(response: httpx.Response) -> int:
+    """The file size a HEAD (Content-Length) or a ranged GET (Content-Range total) reported; 0 = unknown."""
+    if response.status_code == 206:
+        match = _CONTENT_RANGE_TOTAL.match(response.headers.get("content-range", ""))
+        return int(match.group(1)) if match else 0
+    length = response.headers.get("content-length", "")
+    return int(length) if length.isdigit() else 0
+
+
 class Source:
     name = NAME
 
@@ -156,14 +170,31 @@ class Source:
         payload = await request_json(self._client, NAME, "GET", SEARCH_URL, params=params)
         return parse_search(payload)[:limit]
 
+    async def _ranged_get(self, url: httpx.URL) -> httpx.Response:
+        """The headers of ``GET url`` with ``Range: bytes=0-0``; the body is never read."""
+        headers = {"Range": "bytes=0-0", **self._cookie_header(url)}
+        async with self._client.stream("GET", url, headers=headers, follow_redirects=False) as response:
+            return response
+
+    def _cookie_header(self, url: httpx.URL) -> dict[str, str]:
+        """The user's cookies, for Migu's own API hosts only (never the CDN)."""
+        if self._account is None or url.host not in {"app.pd.nf.migu.cn", "app.c.nf.migu.cn"}:
+            return {}
+        return {"Cookie": self._account.header()}
+
     async def _head(self, url: httpx.URL) -> httpx.Response:
-        """One HEAD request (no automatic redirects), retried on timeouts, 429 and 5xx."""
+        """One HEAD request (no automatic redirects), retried on timeouts, 429 and 5xx;
+        a ranged GET when the host refuses HEAD."""
         last: UpstreamError | None = None
         for attempt in range(3):
             if attempt:
                 await asyncio.sleep(0.5 * 2 ** (attempt - 1))
             try:
-                response = await self._client.head(url, follow_redirects=False)
+                response = await self._client.head(
+                    url, headers=self._cookie_header(url), follow_redirects=False
+                )
+                if response.status_code in HEAD_REFUSED:
+                    response = await self._ranged_get(url)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 last = UpstreamError(NAME, str(url), f"{type(exc).__name__}: {exc or 'no answer'}")
                 continue
@@ -207,11 +238,14 @@ class Source:
             url, response = found
             option = _option(fmt)
             if not option.size_bytes:
-                length = response.headers.get("content-length", "")
-                size = int(length) if length.isdigit() else 0
-                option = QualityOption(option.label, option.ext, option.bitrate_kbps, size)
+                option = QualityOption(option.label, option.ext, option.bitrate_kbps, probed_size(response))
             return MediaLink(str(url), option)
         return None
+
+    async def check_account(self) -> AccountCheck:
+        if self._account is None:
+            return AccountCheck(None, "no account set")
+        return AccountCheck(None, "migu has no known official who-am-I call: the account cannot be checked")
 
     async def lyrics(self, track: SourceTrack) -> str:
         url = str(track.extra.get("lrc_url") or "")

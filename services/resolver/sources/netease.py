@@ -1,15 +1,20 @@
-"""NetEase Cloud Music as a download source: cloudsearch, eapi song URL (by level), lyrics.
+"""NetEase Cloud Music as a download source: search, eapi song URL (by level), lyrics.
 
-Endpoints: ``https://music.163.com/api/cloudsearch/pc`` (plain form),
-``https://interface3.music.163.com/eapi/song/enhance/player/url/v1`` (eapi) and
-``https://music.163.com/api/song/lyric`` (plain form). A null URL, an entry code
-other than 200 or a ``freeTrialInfo`` (a 30-second clip) means the full file is
-not available anonymously.
+Search: eapi ``/eapi/search/song/list/page`` first (lx-music-desktop, 2026-01: cloudsearch
+hides some songs), then ``https://music.163.com/api/cloudsearch/pc`` (plain form) when the
+first fails or finds nothing. Media: ``https://interface3.music.163.com/eapi/song/enhance/
+player/url/v1`` (eapi). Lyrics: ``https://music.163.com/api/song/lyric``. Who am I:
+``https://music.163.com/api/nuser/account/get``. A null URL, an entry code other than 200
+or a ``freeTrialInfo`` (a 30-second clip) means the full file is not available to us.
+
+Without the user's ``MUSIC_U`` NetEase serves at most ``exhigh`` (320k) and no VIP-only
+song, so search results offer lossless files only when an account is set.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -18,9 +23,13 @@ from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError
 from catalogsync.platforms.netease_api import EAPI_BASE, PLATFORM, WEB_BASE, call_api, call_eapi
 from catalogsync.platforms.netease_songs import read_song
-from services.resolver.sources.base import MediaLink, QualityOption, SourceTrack
+from services.resolver.sources.base import AccountCheck, MediaLink, QualityOption, SourceTrack
 
+log = logging.getLogger(__name__)
 SEARCH_PATH = "/api/cloudsearch/pc"
+SONG_LIST_PATH = "/eapi/search/song/list/page"
+ACCOUNT_PATH = "/api/nuser/account/get"
+ANONYMOUS_LABELS = frozenset({"128k", "192k", "320k"})
 SONG_URL_PATH = "/eapi/song/enhance/player/url/v1"
 LYRIC_PATH = "/api/song/lyric"
 # Quality hint fields of a song object, worst first: (field, label, ext).
@@ -40,25 +49,18 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def song_qualities(song: dict[str, Any]) -> tuple[QualityOption, ...]:
-    """The files a song object advertises (``l``/``m``/``h``/``sq``/``hr``), worst first."""
+def song_qualities(song: dict[str, Any], labels: frozenset[str] | None = None) -> tuple[QualityOption, ...]:
+    """The files a song object advertises (``l``/``m``/``h``/``sq``/``hr``) among ``labels``
+    (all when None), worst first."""
     options = []
     for key, label, ext in QUALITY_FIELDS + LOSSLESS_FIELDS:
         hint = song.get(key)
-        if isinstance(hint, dict):
+        if isinstance(hint, dict) and (labels is None or label in labels):
             options.append(QualityOption(label, ext, _int(hint.get("br")) // 1000, _int(hint.get("size"))))
     return tuple(options)
 
 
-def parse_search(payload: dict[str, Any]) -> list[SourceTrack]:
-    """``cloudsearch/pc`` songs as source tracks (an empty result has no ``songs`` key)."""
-    url = WEB_BASE + SEARCH_PATH
-    result = payload.get("result")
-    if not isinstance(result, dict):
-        raise UpstreamError(PLATFORM, url, "search: 'result' is not an object")
-    songs = result.get("songs") or []
-    if not isinstance(songs, list):
-        raise UpstreamError(PLATFORM, url, "search: 'result.songs' is not a list")
+def _tracks(songs: list[Any], url: str, labels: frozenset[str] | None) -> list[SourceTrack]:
     tracks = []
     for song in songs:
         info = read_song(song, url)
@@ -70,12 +72,52 @@ def parse_search(payload: dict[str, Any]) -> list[SourceTrack]:
                 artists=tuple(name for _, name in info.artists),
                 album=info.album,
                 duration_s=info.duration_s,
-                qualities=song_qualities(song),
+                qualities=song_qualities(song, labels),
                 cover_url=info.cover_url,
                 extra={"fee": song.get("fee")},
             )
         )
     return tracks
+
+
+def parse_search(payload: dict[str, Any], labels: frozenset[str] | None = None) -> list[SourceTrack]:
+    """``cloudsearch/pc`` songs as source tracks (an empty result has no ``songs`` key)."""
+    url = WEB_BASE + SEARCH_PATH
+    result = payload.get("result")
+    if not isinstance(result, dict):
+        raise UpstreamError(PLATFORM, url, "search: 'result' is not an object")
+    songs = result.get("songs") or []
+    if not isinstance(songs, list):
+        raise UpstreamError(PLATFORM, url, "search: 'result.songs' is not a list")
+    return _tracks(songs, url, labels)
+
+
+def parse_song_list_page(payload: dict[str, Any], labels: frozenset[str] | None = None) -> list[SourceTrack]:
+    """``search/song/list/page``: ``data.resources[].baseInfo.simpleSongData`` song objects."""
+    url = EAPI_BASE + SONG_LIST_PATH
+    data = payload.get("data")
+    resources = data.get("resources") if isinstance(data, dict) else None
+    if resources is None and isinstance(data, dict):
+        resources = []
+    if not isinstance(resources, list):
+        raise UpstreamError(PLATFORM, url, "search: 'data.resources' is not a list")
+    songs = []
+    for item in resources:
+        base = item.get("baseInfo") if isinstance(item, dict) else None
+        song = base.get("simpleSongData") if isinstance(base, dict) else None
+        if not isinstance(song, dict):
+            raise UpstreamError(PLATFORM, url, f"search: resource without a song: {str(item)[:80]!r}")
+        songs.append(song)
+    return _tracks(songs, url, labels)
+
+
+def parse_account(payload: dict[str, Any]) -> AccountCheck:
+    """``nuser/account/get``: ``account``/``profile`` null (or ``anonimousUser``) = not logged in."""
+    account = payload.get("account")
+    if not isinstance(account, dict) or account.get("anonimousUser") or not payload.get("profile"):
+        return AccountCheck(False, "the platform does not see a logged-in user (MUSIC_U expired or wrong)")
+    vip = account.get("vipType")
+    return AccountCheck(True, "VIP" if isinstance(vip, int) and vip > 0 else "logged in (no VIP)")
 
 
 def _served_label(entry: dict[str, Any], ext: str, bitrate_kbps: int) -> str:
@@ -123,9 +165,43 @@ class Source:
         self._account = account
         self._client = client
 
+    @property
+    def _labels(self) -> frozenset[str] | None:
+        """The files this client may get: all with a login (``MUSIC_U``), up to 320k without."""
+        return None if self._account is not None and self._account.get("MUSIC_U") else ANONYMOUS_LABELS
+
     async def search(self, keyword: str, limit: int) -> list[SourceTrack]:
+        """``search/song/list/page`` first; ``cloudsearch/pc`` when it fails or finds nothing."""
+        params = {
+            "keyword": keyword,
+            "needCorrect": "1",
+            "channel": "typing",
+            "offset": 0,
+            "scene": "normal",
+            "total": True,
+            "limit": limit,
+        }
+        try:
+            payload = await call_eapi(self._client, SONG_LIST_PATH, params, "search", self._account)
+            found = parse_song_list_page(payload, self._labels)
+        except UpstreamError as exc:
+            log.info("netease search/song/list/page failed, trying cloudsearch: %s", exc)
+            found = []
+        if found:
+            return found[:limit]
         form = {"s": keyword, "type": 1, "limit": limit, "offset": 0, "total": "true"}
-        return parse_search(await call_api(self._client, SEARCH_PATH, form, "search"))[:limit]
+        payload = await call_api(self._client, SEARCH_PATH, form, "search", account=self._account)
+        return parse_search(payload, self._labels)[:limit]
+
+    async def check_account(self) -> AccountCheck:
+        if self._account is None:
+            return AccountCheck(None, "no account set")
+        try:
+            payload = await call_api(self._client, ACCOUNT_PATH, {}, "who am I", account=self._account)
+        except UpstreamError as exc:
+            reason = f"HTTP {exc.status}" if exc.status else "no usable answer"
+            return AccountCheck(None, f"could not ask the platform ({reason})")
+        return parse_account(payload)
 
     async def media(self, track: SourceTrack, quality: QualityOption) -> MediaLink | None:
         if not track.remote_id.isdigit():
@@ -136,11 +212,11 @@ class Source:
             "encodeType": "flac",
         }
         return parse_song_url(
-            await call_eapi(self._client, SONG_URL_PATH, params, "song url"), track.remote_id
+            await call_eapi(self._client, SONG_URL_PATH, params, "song url", self._account), track.remote_id
         )
 
     async def lyrics(self, track: SourceTrack) -> str:
         if not track.remote_id.isdigit():
             return ""
         form = {"id": track.remote_id, "lv": -1, "tv": -1, "kv": -1}
-        return parse_lyric(await call_api(self._client, LYRIC_PATH, form, "lyrics"))
+        return parse_lyric(await call_api(self._client, LYRIC_PATH, form, "lyrics", account=self._account))

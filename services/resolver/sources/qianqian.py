@@ -2,7 +2,9 @@
 
 Every API call is signed (``catalogsync.platforms.qianqian_sign``). tracklink gives
 ``data.path`` for a full file; a VIP-only song answers ``path: ""`` with only a
-``trail_audio_info`` clip, which is not a download (→ None).
+``trail_audio_info`` clip, which is not a download (→ None). The user's own
+music.91q.com cookies (``CATALOGSYNC_QIANQIAN_COOKIE``) go with the API calls, as the
+site sends them; there is no known official who-am-I call to check them with.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import httpx
 from catalogsync.accounts import Account
 from catalogsync.http_client import UpstreamError, request_json, request_text
 from catalogsync.platforms import qianqian_sign
-from services.resolver.sources.base import MediaLink, QualityOption, SourceTrack
+from services.resolver.sources.base import AccountCheck, MediaLink, QualityOption, SourceTrack
 
 NAME = "qianqian"
 API = "https://music.91q.com/v1"
@@ -115,7 +117,8 @@ class Source:
 
     async def _get(self, url: str, params: dict[str, Any]) -> Any:
         signed = qianqian_sign.signed(params)
-        return await request_json(self._client, NAME, "GET", url, params=signed, headers=HEADERS)
+        headers = {**HEADERS, "Cookie": self._account.header()} if self._account else HEADERS
+        return await request_json(self._client, NAME, "GET", url, params=signed, headers=headers)
 
     async def search(self, keyword: str, limit: int) -> list[SourceTrack]:
         params = {"word": keyword, "type": 1, "pageNo": 1, "pageSize": limit}
@@ -124,6 +127,13 @@ class Source:
     async def media(self, track: SourceTrack, quality: QualityOption) -> MediaLink | None:
         params = {"TSID": track.remote_id, "rate": RATES.get(quality.label, 320)}
         return parse_tracklink(await self._get(TRACKLINK_URL, params))
+
+    async def check_account(self) -> AccountCheck:
+        if self._account is None:
+            return AccountCheck(None, "no account set")
+        return AccountCheck(
+            None, "qianqian has no known official who-am-I call: the account cannot be checked"
+        )
 
     async def lyrics(self, track: SourceTrack) -> str:
         """GET the search item's ``lyric`` URL (from tracklink when the track came without one)."""

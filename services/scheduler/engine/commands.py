@@ -19,8 +19,8 @@ from services.scheduler.engine.journal import record
 
 COMMANDS = ("pause", "resume", "cancel", "retry_item", "force_retry_item")
 RETRYABLE = {
-    "retry_item": ("failed", "canceled", "interrupted"),
-    "force_retry_item": ("failed", "canceled", "interrupted", "succeeded", "skipped"),
+    "retry_item": ("failed", "unavailable", "canceled", "interrupted"),
+    "force_retry_item": ("failed", "unavailable", "canceled", "interrupted", "succeeded", "skipped"),
 }
 
 

@@ -33,6 +33,17 @@ ALL_STATUSES: Final = (
     "failed",
     "canceled",
 )
+ITEM_STATUSES: Final = (
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "skipped",
+    "unavailable",
+    "interrupted",
+    "canceled",
+)
+STAGE_NAMES: Final = ("collect", "sync", "download", "upload")
 DEFAULT_WORKERS: Final[Mapping[str, int]] = {"collect": 3, "sync": 4, "download": 10, "upload": 4}
 MAX_WORKERS: Final = 64
 

@@ -81,6 +81,8 @@ async def finish(
     skip_reason: str | None = None,
     file_location_id: int | None = None,
     delay: float = 0.0,
+    candidates: list[dict[str, Any]] | None = None,
+    failure_class: str | None = None,
 ) -> None:
     """Record the outcome; raises LeaseLost when the lease is no longer ours (nothing changes).
 
@@ -98,14 +100,24 @@ async def finish(
             "skip_reason": clean(skip_reason) if skip_reason else None,
             "file_location_id": file_location_id,
             "delay": timedelta(seconds=delay),
+            "candidates": Jsonb(clean(candidates)) if candidates is not None else None,
+            "failure_class": failure_class,
         },
     )
     if await cursor.fetchone() is None:
         raise LeaseLost(f"item {lease.item_id} attempt {lease.attempt} is no longer leased by {lease.owner}")
 
 
-async def release(conn: psycopg.AsyncConnection, lease: Lease, reason: str, delay: float = 0.0) -> bool:
-    """Put the item back in the queue without counting the attempt (claimable again after ``delay`` s)."""
+async def release(
+    conn: psycopg.AsyncConnection,
+    lease: Lease,
+    reason: str,
+    delay: float = 0.0,
+    payload: dict[str, Any] | None = None,
+    failure_class: str | None = None,
+) -> bool:
+    """Put the item back in the queue without counting the attempt (claimable again after ``delay`` s);
+    ``payload`` is merged into the item's payload."""
     cursor = await conn.execute(
         Q["release_item"],
         {
@@ -114,6 +126,8 @@ async def release(conn: psycopg.AsyncConnection, lease: Lease, reason: str, dela
             "attempt": lease.attempt,
             "error": clean(reason),
             "delay": timedelta(seconds=delay),
+            "payload": Jsonb(payload or {}),
+            "failure_class": failure_class,
         },
     )
     return await cursor.fetchone() is not None

@@ -19,6 +19,7 @@ from services.scheduler.db.queries import Q
 
 log = logging.getLogger(__name__)
 CHANNEL = "catalogsync_jobs"
+RECONNECT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,16 @@ class Listener:
                 pass  # a slow subscriber re-reads state anyway
 
     async def run(self) -> None:
-        """LISTEN until the connection breaks (the supervisor restarts it)."""
+        """LISTEN forever: when the connection breaks (PostgreSQL restarts), connect again every
+        ``RECONNECT_SECONDS`` until it answers, and tell subscribers that anything may have changed."""
+        while True:
+            try:
+                await self._listen()
+            except psycopg.OperationalError as exc:
+                log.warning("LISTEN connection lost (%s); reconnecting", exc)
+            await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def _listen(self) -> None:
         conn = await connect(self._database_url)
         try:
             await conn.execute(f"LISTEN {CHANNEL}")

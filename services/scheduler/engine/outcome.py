@@ -10,7 +10,7 @@ import psycopg
 
 Commit = Callable[[psycopg.AsyncConnection], Awaitable[int | None]]
 
-Status = Literal["succeeded", "failed", "skipped", "retry", "release"]
+Status = Literal["succeeded", "failed", "skipped", "unavailable", "retry", "release"]
 
 
 @dataclass
@@ -23,7 +23,12 @@ class Outcome:
     ``retry`` re-queues the item (transient failure) with a growing back-off until
     the attempts run out; ``release`` gives it back without counting the attempt,
     either pausing the job with ``pause_reason`` (e.g. the disk is full) or, with
-    no reason (:meth:`defer`), for a short wait (e.g. one of our services restarts).
+    no reason (:meth:`defer`), for a short wait (e.g. one of our services restarts), or
+    (:meth:`park`, :meth:`cool_down`) for a growing wait while something outside is away.
+    ``unavailable`` is an outcome, not an error: no permitted source serves the song.
+    ``failure_class`` says why an item did not succeed (see ``StageSummary.failures_by_class``),
+    ``candidates`` what the resolver considered (stored with the item), ``delay`` how long a
+    released item waits before it can be claimed again (seconds).
     """
 
     status: Status
@@ -32,6 +37,9 @@ class Outcome:
     skip_reason: str | None = None
     commit: Commit | None = None
     pause_reason: str | None = None
+    failure_class: str | None = None
+    candidates: list[dict[str, Any]] | None = None
+    delay: float | None = None  # release only: seconds before the item can be claimed again
 
     @classmethod
     def ok(cls, result: dict[str, Any] | None = None, commit: Commit | None = None) -> Outcome:
@@ -39,17 +47,31 @@ class Outcome:
 
     @classmethod
     def failed(
-        cls, error: str, commit: Commit | None = None, result: dict[str, Any] | None = None
+        cls,
+        error: str,
+        commit: Commit | None = None,
+        result: dict[str, Any] | None = None,
+        failure_class: str | None = None,
     ) -> Outcome:
-        return cls("failed", result if result is not None else {}, error=error, commit=commit)
+        return cls(
+            "failed",
+            result if result is not None else {},
+            error=error,
+            commit=commit,
+            failure_class=failure_class,
+        )
 
     @classmethod
     def skipped(cls, reason: str, result: dict[str, Any] | None = None) -> Outcome:
         return cls("skipped", result if result is not None else {}, skip_reason=reason)
 
     @classmethod
-    def retry(cls, error: str) -> Outcome:
-        return cls("retry", error=error)
+    def unavailable(cls, reason: str, commit: Commit | None = None) -> Outcome:
+        return cls("unavailable", skip_reason=reason, commit=commit)
+
+    @classmethod
+    def retry(cls, error: str, failure_class: str | None = None) -> Outcome:
+        return cls("retry", error=error, failure_class=failure_class)
 
     @classmethod
     def release(cls, pause_reason: str) -> Outcome:
@@ -58,3 +80,15 @@ class Outcome:
     @classmethod
     def defer(cls, error: str) -> Outcome:
         return cls("release", error=error)
+
+    @classmethod
+    def cool_down(cls, error: str, failure_class: str, seconds: float, payload: dict[str, Any]) -> Outcome:
+        """Give the item back for ``seconds`` without counting the attempt (e.g. every source is
+        rate-limited); ``payload`` is merged into the item's payload (e.g. a deferral counter)."""
+        return cls("release", result=payload, error=error, failure_class=failure_class, delay=seconds)
+
+    @classmethod
+    def park(cls, error: str, delay: float, commit: Commit | None = None) -> Outcome:
+        """Give the item back for ``delay`` seconds without counting the attempt: what it needs is
+        away (the object store) and will be back; ``commit`` records the failed try."""
+        return cls("release", error=error, commit=commit, delay=delay)

@@ -70,8 +70,10 @@ async def plan_sync(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int) 
 
 async def plan_download(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int) -> None:
     params = {"job_id": job.id, "stage_id": stage_id, "limit": _limit(job.scope)}
-    if await _scoped(conn, job) or job.job_type in ("catalog_sync", "sync_download"):
+    if await _scoped(conn, job) or job.job_type == "catalog_sync":
         await conn.execute(Q["plan_download_scoped"], params)
+    elif job.job_type == "sync_download":
+        await conn.execute(Q["plan_download_synced"], params)
     else:
         await conn.execute(Q["plan_download_all"], {**params, "sources": job.scope.get("sources") or []})
 

@@ -9,6 +9,8 @@ import socket
 from collections import Counter
 from datetime import timedelta
 
+import psycopg
+
 from services.scheduler.db.queries import Q
 from services.scheduler.engine import leases
 from services.scheduler.engine.context import EngineContext
@@ -30,10 +32,13 @@ async def heartbeat_forever(ctx: EngineContext) -> None:
     """Keep this process marked alive; other processes treat a stale heartbeat as a crash."""
     await register(ctx)
     while True:
-        async with ctx.pool.connection() as conn:
-            row = await (await conn.execute(Q["heartbeat_instance"], {"id": ctx.instance_id})).fetchone()
-            if row is None:
-                await register(ctx)
+        try:
+            async with ctx.pool.connection() as conn:
+                row = await (await conn.execute(Q["heartbeat_instance"], {"id": ctx.instance_id})).fetchone()
+                if row is None:
+                    await register(ctx)
+        except psycopg.OperationalError as exc:
+            log.warning("heartbeat failed, database unavailable? %s", exc)
         await asyncio.sleep(HEARTBEAT_SECONDS)
 
 

@@ -28,6 +28,7 @@ from services.scheduler.stages import PRECHECKS, PROCESSORS
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
+DATABASE_RETRY_SECONDS = 1.0
 MAX_PLAN_FAILURES = 3
 EXPORT_CHECK_SECONDS = 2.0
 STAGE_DONE = frozenset({"completed", "completed_with_errors", "failed", "canceled"})
@@ -45,7 +46,13 @@ class Runner:
         queue = self.ctx.listener.subscribe()
         try:
             while True:
-                await self.tick()
+                try:
+                    await self.tick()
+                except psycopg.OperationalError as exc:
+                    # PostgreSQL is away (restarting): try again shortly rather than back off for long.
+                    log.warning("engine tick failed, database unavailable? %s", exc)
+                    await asyncio.sleep(DATABASE_RETRY_SECONDS)
+                    continue
                 await self._wait(queue)
         finally:
             self.ctx.listener.unsubscribe(queue)
@@ -216,7 +223,8 @@ class Runner:
                 conn,
                 job.id,
                 "stage_finished",
-                f"{stage['stage']} {status}: {counts['total']} item(s), {counts['failed']} failed",
+                f"{stage['stage']} {status}: {counts['total']} item(s), {counts['failed']} failed, "
+                f"{counts['unavailable']} unavailable",
                 stage=stage["stage"],
             )
         if stage["stage"] == "download":

@@ -29,6 +29,7 @@ FLUSH_SECONDS = 1.0
 MAX_BATCH = 32
 DEFER_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 60.0
+RECORD_FAILURE_PAUSE_SECONDS = 1.0
 TRANSIENT_GRPC = frozenset(
     {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 )
@@ -196,11 +197,15 @@ class StagePool:
         except leases.LeaseLost as exc:
             log.info("%s", exc)
             state.done(False)
-        except psycopg.OperationalError as exc:
-            # The database went away mid-item: the lease expires and the item is retried.
-            log.warning("could not record item %s: %s", lease.item_id, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Recording failed (database gone, a query error, a bug): give the item back instead of
+            # ending this worker; when even that fails, its lease expires and the sweep requeues it.
+            log.warning("could not record item %s: %s", lease.item_id, exc, exc_info=True)
             state.done(True)
-            await asyncio.sleep(1.0)
+            await self._give_back(lease, "released: its outcome could not be recorded")
+            await asyncio.sleep(RECORD_FAILURE_PAUSE_SECONDS)
         finally:
             self.in_hand.pop(lease.item_id, None)
             log.debug("item %s took %.3fs", lease.item_id, time.monotonic() - started)
@@ -218,7 +223,7 @@ class StagePool:
             raise
         except Exception as exc:
             log.exception("item %s (%s) failed unexpectedly", lease.item_id, lease.label)
-            return Outcome.failed(f"internal error: {type(exc).__name__}: {exc}")
+            return Outcome.failed(f"internal error (see the scheduler log): {exc}")
 
     async def _record(self, lease: leases.Lease, outcome: Outcome) -> None:
         """Record the outcome; a deadlock or serialization failure is retried (the writes are idempotent)."""
@@ -226,16 +231,24 @@ class StagePool:
             try:
                 await self._record_once(lease, outcome)
                 return
-            except psycopg.errors.TransactionRollbackError:
+            except psycopg.errors.TransactionRollback:
                 if attempt == 3:
                     raise
                 await asyncio.sleep(0.05 * attempt)
+
+    async def _give_back(self, lease: leases.Lease, reason: str) -> None:
+        try:
+            async with self.ctx.pool.connection() as conn:
+                await leases.release(conn, lease, reason, DEFER_SECONDS)
+        except Exception as exc:
+            log.warning("could not release item %s either (its lease will expire): %s", lease.item_id, exc)
 
     async def _record_once(self, lease: leases.Lease, outcome: Outcome) -> None:
         status = outcome.status
         if status == "retry":
             status = "queued" if lease.attempt < self.ctx.settings.item_attempts else "failed"
-        if status in ("succeeded", "skipped") and outcome.commit is None:
+        explained = outcome.candidates is not None or outcome.failure_class is not None
+        if status in ("succeeded", "skipped") and outcome.commit is None and not explained:
             # The cheap common case (e.g. "already downloaded"): one statement, no transaction;
             # watchers hear about it through the flusher's progress notification.
             async with self.ctx.pool.connection() as conn:
@@ -246,8 +259,15 @@ class StagePool:
         async with self.ctx.pool.connection() as conn, conn.transaction():
             if outcome.status == "release":
                 delay = 0.0 if outcome.pause_reason else DEFER_SECONDS
-                if not await leases.release(conn, lease, outcome.error or "released", delay):
+                if outcome.delay is not None:
+                    delay = outcome.delay
+                released = await leases.release(
+                    conn, lease, outcome.error or "released", delay, outcome.result, outcome.failure_class
+                )
+                if not released:
                     raise leases.LeaseLost(f"item {lease.item_id} was no longer ours to release")
+                if outcome.commit is not None:
+                    await outcome.commit(conn)
                 if outcome.pause_reason:
                     await self._pause_job(conn, outcome.pause_reason)
                 else:
@@ -263,6 +283,8 @@ class StagePool:
                 skip_reason=outcome.skip_reason,
                 file_location_id=location_id,
                 delay=min(MAX_BACKOFF_SECONDS, 2.0**lease.attempt),
+                candidates=outcome.candidates,
+                failure_class=outcome.failure_class,
             )
             if status == "failed":
                 await record(

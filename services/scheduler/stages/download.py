@@ -1,8 +1,11 @@
 """Download: resolve the song across the download sources, stream the best file, register it.
 
 A song with an active local file is skipped (it counts as done); non-music
-entries are skipped with their reason; a song no source may serve is recorded
-as unavailable. Candidates are tried in rank order; a full disk pauses the job.
+entries and songs pinned to "none" are skipped with their reason; a song no
+source may serve is an ``unavailable`` outcome (not an error). The song's pin
+goes to the resolver; what the resolver considered is stored with the item.
+Candidates are tried in rank order; a full disk pauses the job; a rate-limited
+resolution is retried after a back-off.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 import grpc
 import psycopg
+from google.protobuf.json_format import MessageToDict
 
 from catalogsync.v1 import common_pb2, downloader_pb2, resolver_pb2
 from services.scheduler.catalog import song_snapshot
@@ -19,14 +23,19 @@ from services.scheduler.db.queries import Q
 from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
 from services.scheduler.engine.leases import Lease
 from services.scheduler.engine.outcome import Outcome
+from services.scheduler.failures import UNAVAILABLE_CLASSES, from_failure_kind, from_resolver
+from services.scheduler.pins import PINNED_NONE_REASON, resolve_pin
 from services.scheduler.storage import active_root, record_download_failure, register_download
 
 log = logging.getLogger(__name__)
 RESOLVE_TIMEOUT_S = 120
 LYRICS_TIMEOUT_S = 30
 MAX_CANDIDATES = 3
-NON_MUSIC_REASON = "非音乐资源(有声榜条目)"
+NON_MUSIC_REASON = "not music"
 RETRYABLE = (common_pb2.UPSTREAM, common_pb2.MISMATCH)
+RATE_LIMITED_RETRY_S = 30.0  # first cool-down; doubles per deferral up to RATE_LIMITED_MAX_WAIT_S
+RATE_LIMITED_MAX_WAIT_S = 600.0
+RATE_LIMITED_DEFERRALS = 8  # then the item fails (class rate_limited) and can be retried by hand
 
 
 async def precheck(ctx: EngineContext, job: JobInfo, leases: list[Lease]) -> dict[int, Outcome]:
@@ -41,8 +50,10 @@ async def precheck(ctx: EngineContext, job: JobInfo, leases: list[Lease]) -> dic
         song = songs.get(lease.ref_id)
         if song is None:
             decided[lease.item_id] = Outcome.skipped("the song is no longer in the catalog")
-        elif song["non_music"] or song["remote_song_id"].startswith("qqtop_"):
+        elif song["non_music"]:
             decided[lease.item_id] = Outcome.skipped(song["non_music_reason"] or NON_MUSIC_REASON)
+        elif song["pinned_none"]:
+            decided[lease.item_id] = Outcome.skipped(PINNED_NONE_REASON)
         elif song["present_locator"] and not lease.payload.get("force"):
             decided[lease.item_id] = Outcome.skipped(
                 "already downloaded", {"relative_path": song["present_locator"], "new_file": False}
@@ -66,19 +77,74 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
             await conn.execute(Q["lost_local_path_of_song"], {"song_id": song_id, "backend_id": root["id"]})
         ).fetchone()
         snapshot = await song_snapshot(conn, song)
+        pin = resolve_pin(await (await conn.execute(Q["get_pin"], {"song_id": song_id})).fetchone())
+    if pin is not None and pin.none:
+        return Outcome.skipped(PINNED_NONE_REASON)
     sources = job.scope.get("download_sources") or list(ctx.settings.download_sources)
     worker.label = f"resolving {lease.label}"
     resolved = await ctx.clients.resolver.Resolve(
-        resolver_pb2.ResolveRequest(song=snapshot, download_sources=sources, max_candidates=MAX_CANDIDATES),
+        resolver_pb2.ResolveRequest(
+            song=snapshot, download_sources=sources, max_candidates=MAX_CANDIDATES, pin=pin
+        ),
         timeout=RESOLVE_TIMEOUT_S,
     )
+    outcome = await _fetch(ctx, job, lease, worker, resolved, snapshot, root, lost, force)
+    outcome.candidates = [
+        MessageToDict(c, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+        for c in resolved.considered
+    ]
+    return outcome
+
+
+def _no_candidate(job: JobInfo, lease: Lease, resolved: resolver_pb2.ResolveResponse) -> Outcome:
+    """What a resolution without candidates means: an outcome (unavailable, pinned none), a cool-down
+    (rate-limited: waits without using up attempts) or a retry."""
+    song_id = lease.ref_id
+    assert song_id is not None
+    klass = resolved.failure_class
+    if not klass and any(source.error for source in resolved.sources):
+        klass = "upstream_error"  # a resolver that does not classify: a source failed, nothing is proven
+    detail = resolved.reason or "no candidate"
+    if klass == "pinned_none":
+        return Outcome.skipped(PINNED_NONE_REASON)
+    if klass not in UNAVAILABLE_CLASSES:
+        klass = from_resolver(klass)
+        deferrals = int(lease.payload.get("rate_limited_deferrals", 0))
+        if klass == "rate_limited" and deferrals < RATE_LIMITED_DEFERRALS:
+            wait = min(RATE_LIMITED_MAX_WAIT_S, RATE_LIMITED_RETRY_S * 2**deferrals)
+            message = f"rate_limited: {detail}; trying again in {wait:.0f}s"
+            return Outcome.cool_down(message, klass, wait, {"rate_limited_deferrals": deferrals + 1})
+        if klass == "rate_limited":
+            return Outcome.failed(f"rate_limited: {detail}", failure_class=klass)
+        return Outcome.retry(f"{klass}: {detail}", klass)
+    return _unavailable(job, song_id, f"unavailable: {detail}", klass or "unavailable")
+
+
+def _unavailable(job: JobInfo, song_id: int, reason: str, klass: str) -> Outcome:
+    async def mark_unavailable(conn: psycopg.AsyncConnection) -> None:
+        await record_download_failure(conn, song_id, job.id, "unavailable", reason)
+
+    outcome = Outcome.unavailable(reason, commit=mark_unavailable)
+    outcome.failure_class = klass
+    return outcome
+
+
+async def _fetch(
+    ctx: EngineContext,
+    job: JobInfo,
+    lease: Lease,
+    worker: WorkerState,
+    resolved: resolver_pb2.ResolveResponse,
+    snapshot: common_pb2.SongSnapshot,
+    root: dict[str, Any],
+    lost: dict[str, Any] | None,
+    force: bool,
+) -> Outcome:
+    """Download the first candidate that serves the file (or reuse the file another song got from it)."""
+    song_id = lease.ref_id
+    assert song_id is not None
     if not resolved.candidates:
-        reason = f"unavailable: {resolved.reason or 'no candidate'}"
-
-        async def mark_unavailable(conn: psycopg.AsyncConnection) -> None:
-            await record_download_failure(conn, song_id, job.id, "unavailable", reason)
-
-        return Outcome.failed(reason, commit=mark_unavailable)
+        return _no_candidate(job, lease, resolved)
     shared = await _same_source_file(ctx, resolved.candidates[0]) if not force else None
     if shared is not None:
         return _registered(
@@ -86,6 +152,7 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
         )
     lyrics = "" if job.scope.get("no_lyrics") else await _lyrics(ctx, resolved.candidates[0], snapshot)
     errors: list[str] = []
+    last_kind = common_pb2.FAILURE_KIND_UNSPECIFIED
     for candidate in resolved.candidates:
         worker.label = f"{lease.label} ← {candidate.source} {candidate.quality}"
         request = downloader_pb2.DownloadRequest(
@@ -113,9 +180,12 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
                 "set a new library root and resume"
             )
         errors.append(f"{candidate.source}: {common_pb2.FailureKind.Name(failure.kind)} {failure.message}")
+        last_kind = failure.kind
         if failure.kind not in RETRYABLE:
             break
-    return Outcome.retry("; ".join(errors))
+    if last_kind == common_pb2.UNAVAILABLE:
+        return _unavailable(job, song_id, f"unavailable: {'; '.join(errors)}", "unavailable")
+    return Outcome.retry("; ".join(errors), from_failure_kind(last_kind))
 
 
 async def _same_source_file(ctx: EngineContext, candidate: common_pb2.Candidate) -> dict[str, Any] | None:
@@ -138,6 +208,9 @@ async def _same_source_file(ctx: EngineContext, candidate: common_pb2.Candidate)
         bitrate_kbps=row["bitrate_kbps"],
         media_bytes=row["media_bytes"] or 0,
         media_sha256=row["media_sha256"] or "",
+        codec=row["codec"] or "",
+        sample_rate_hz=row["sample_rate_hz"] or 0,
+        duration_s=row["duration_s"] or 0.0,
     )
     root = {"id": row["backend_id"], "root_path": row["root_path"]}
     return {"root": root, "result": result, "song_id": row["song_id"]}
@@ -155,6 +228,10 @@ def _registered(
         "source": candidate.source,
         "remote_id": candidate.remote_id,
         "quality": result.quality,
+        "claimed_quality": candidate.quality,
+        "codec": result.codec,
+        "bitrate_kbps": result.bitrate_kbps,
+        "sample_rate_hz": result.sample_rate_hz,
         "ext": result.ext,
         "size_bytes": result.size_bytes,
         "sha256": result.sha256,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -15,6 +16,8 @@ from services.scheduler.engine.outcome import Outcome
 from services.scheduler.storage import object_backend_message, object_key, register_upload
 
 UPLOAD_TIMEOUT_S = 3600
+PARK_FIRST_S = 2.0
+PARK_MAX_S = 30.0  # an upload parked for an unreachable store is tried again at least this often
 CONTENT_TYPES = {"mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4", "ogg": "audio/ogg"}
 
 
@@ -100,9 +103,33 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
         else "the uploader gave no result"
     )
 
+    if failure is not None and failure.kind == common_pb2.UPSTREAM:
+        # The object store is away: park the item (not an attempt of its own) until it answers.
+        async def record_parked(conn: psycopg.AsyncConnection) -> None:
+            await register_upload(
+                conn, source=source, backend=backend, key=key, result=None, error=message, parked=True
+            )
+
+        return Outcome.park(
+            f"waiting for the object store: {message}",
+            await _park_delay(ctx, source, backend, key),
+            record_parked,
+        )
+
     async def record_failure(conn: psycopg.AsyncConnection) -> None:
         await register_upload(conn, source=source, backend=backend, key=key, result=None, error=message)
 
-    if failure is not None and failure.kind == common_pb2.UPSTREAM:
-        return Outcome.retry(message)
     return Outcome.failed(message, commit=record_failure)
+
+
+async def _park_delay(ctx: EngineContext, source: dict[str, Any], backend: dict[str, Any], key: str) -> float:
+    """2, 4, 8 … up to PARK_MAX_S seconds, growing with the failed tries recorded in ``upload_tasks``."""
+    async with ctx.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                Q["upload_task_attempts"],
+                {"file_asset_id": source["file_asset_id"], "backend_id": backend["id"], "locator": key},
+            )
+        ).fetchone()
+    tries = row["attempts"] if row is not None else 0
+    return min(PARK_MAX_S, PARK_FIRST_S * 2.0 ** min(tries, 10))

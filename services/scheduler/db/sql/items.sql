@@ -23,7 +23,8 @@ WITH next AS (
 UPDATE job_items i
    SET status = 'running', lease_owner = %(owner)s, worker_key = %(worker)s,
        lease_expires_at = now() + %(lease)s::interval, attempts = i.attempts + 1, not_before = NULL,
-       started_at = now(), finished_at = NULL, error = NULL, skip_reason = NULL, updated_at = now()
+       started_at = now(), finished_at = NULL, error = NULL, skip_reason = NULL, failure_class = NULL,
+       updated_at = now()
   FROM next
  WHERE i.id = next.id
 RETURNING i.*;
@@ -34,6 +35,7 @@ RETURNING i.*;
 UPDATE job_items
    SET status = %(status)s, result = %(result)s, error = %(error)s, skip_reason = %(skip_reason)s,
        file_location_id = coalesce(%(file_location_id)s, file_location_id),
+       candidates = coalesce(%(candidates)s, candidates), failure_class = %(failure_class)s,
        not_before = CASE WHEN %(status)s = 'queued' THEN now() + %(delay)s::interval END,
        lease_owner = NULL, lease_expires_at = NULL,
        finished_at = CASE WHEN %(status)s = 'queued' THEN NULL ELSE now() END, updated_at = now()
@@ -43,9 +45,11 @@ RETURNING id;
 -- name: release_item
 -- Give a claimed item back to the queue (pause for low disk, a service of ours unreachable,
 -- shutdown) without counting the attempt; it can be claimed again after ``delay``.
+-- ``payload`` is merged into the item's payload, ``failure_class`` says why it waits.
 UPDATE job_items
    SET status = 'queued', attempts = greatest(attempts - 1, 0), lease_owner = NULL, lease_expires_at = NULL,
-       worker_key = NULL, error = %(error)s, not_before = now() + %(delay)s::interval, updated_at = now()
+       worker_key = NULL, error = %(error)s, not_before = now() + %(delay)s::interval,
+       payload = payload || %(payload)s, failure_class = %(failure_class)s, updated_at = now()
  WHERE id = %(item_id)s AND status = 'running' AND lease_owner = %(owner)s AND attempts = %(attempt)s
 RETURNING id;
 
@@ -72,6 +76,7 @@ RETURNING i.id, i.job_id, i.job_stage_id, i.label;
 SELECT count(*) FILTER (WHERE status IN ('queued', 'interrupted')) AS waiting,
        count(*) FILTER (WHERE status = 'running') AS running,
        count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(*) FILTER (WHERE status = 'unavailable') AS unavailable,
        count(*) AS total
   FROM job_items WHERE job_stage_id = %(stage_id)s;
 
@@ -102,7 +107,11 @@ UPDATE job_items
 RETURNING id, job_stage_id;
 
 -- name: list_items
-SELECT i.*, s.stage FROM job_items i JOIN job_stages s ON s.id = i.job_stage_id
+-- A job's items with the catalog song each is about (download: the song; upload: the file's song).
+SELECT i.*, s.stage,
+       CASE WHEN i.kind = 'song' THEN i.ref_id
+            WHEN i.kind = 'file' THEN (SELECT a.song_id FROM file_assets a WHERE a.id = i.ref_id) END AS song_id
+  FROM job_items i JOIN job_stages s ON s.id = i.job_stage_id
  WHERE i.job_id = %(job_id)s
    AND (%(stage)s = '' OR s.stage = %(stage)s)
    AND (cardinality(%(statuses)s::text[]) = 0 OR i.status = ANY(%(statuses)s::text[]))
@@ -113,7 +122,7 @@ SELECT i.*, s.stage FROM job_items i JOIN job_stages s ON s.id = i.job_stage_id
 -- name: finish_items
 -- Record many cheap outcomes at once (compare-and-set per item); returns the ids recorded.
 UPDATE job_items i
-   SET status = u.status, result = u.result, skip_reason = u.skip_reason, error = NULL,
+   SET status = u.status, result = u.result, skip_reason = u.skip_reason, error = NULL, failure_class = NULL,
        lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
   FROM unnest(%(item_ids)s::bigint[], %(attempts)s::int[], %(statuses)s::text[], %(results)s::jsonb[],
               %(skip_reasons)s::text[]) AS u (id, attempt, status, result, skip_reason)

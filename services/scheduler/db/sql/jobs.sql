@@ -76,6 +76,13 @@ SELECT job_stage_id, status, count(*) AS items
   FROM job_items WHERE job_id = ANY(%(job_ids)s::bigint[])
  GROUP BY job_stage_id, status;
 
+-- name: failure_classes_for_jobs
+-- Failed items by stage and failure class.
+SELECT job_stage_id, failure_class, count(*) AS items
+  FROM job_items
+ WHERE job_id = ANY(%(job_ids)s::bigint[]) AND status = 'failed' AND failure_class IS NOT NULL
+ GROUP BY job_stage_id, failure_class;
+
 -- name: set_stage_status
 UPDATE job_stages
    SET status = %(status)s,

@@ -38,6 +38,23 @@ SELECT %(job_id)s, %(stage_id)s, 'song:' || s.id, 'song', s.id,
   JOIN songs s ON s.id = o.song_id
 ON CONFLICT (job_stage_id, item_key) DO NOTHING;
 
+-- name: plan_download_synced
+-- Every song of the playlists this job's sync stage synced (a sync_download scoped by sources, not
+-- by playlist ids), once, in sync order then track order.
+INSERT INTO job_items (job_id, job_stage_id, item_key, kind, ref_id, label, seq, payload)
+SELECT %(job_id)s, %(stage_id)s, 'song:' || s.id, 'song', s.id,
+       left(s.name || ' — ' || s.singers, 300), row_number() OVER (ORDER BY o.first_position, s.id), '{}'::jsonb
+  FROM (SELECT ps.song_id, min(i.seq::bigint * 1000000 + ps.position) AS first_position
+          FROM job_items i
+          JOIN job_stages st ON st.id = i.job_stage_id AND st.stage = 'sync'
+          JOIN playlist_songs ps ON ps.playlist_id = i.ref_id
+         WHERE i.job_id = %(job_id)s AND i.kind = 'playlist' AND i.status = 'succeeded'
+         GROUP BY ps.song_id
+         ORDER BY first_position
+         LIMIT %(limit)s) o
+  JOIN songs s ON s.id = o.song_id
+ON CONFLICT (job_stage_id, item_key) DO NOTHING;
+
 -- name: plan_download_all
 -- Songs of the chosen platforms with no active local file (music only), up to the limit.
 INSERT INTO job_items (job_id, job_stage_id, item_key, kind, ref_id, label, seq, payload)
@@ -55,21 +72,25 @@ SELECT %(job_id)s, %(stage_id)s, 'song:' || s.id, 'song', s.id,
 ON CONFLICT (job_stage_id, item_key) DO NOTHING;
 
 -- name: plan_upload
--- Local files with no active copy on the target backend (scoped to the job's playlists when it has any).
+-- One item per local file with no active copy on the target backend (scoped to the job's playlists when
+-- it has any). Songs sharing one file (several assets, one locator) give one item: one upload per file.
 INSERT INTO job_items (job_id, job_stage_id, item_key, kind, ref_id, label, seq, payload)
-SELECT %(job_id)s, %(stage_id)s, 'file:' || a.id, 'file', a.id,
-       left(s.name || ' — ' || s.singers || ' [' || a.quality_label || ']', 300),
-       row_number() OVER (ORDER BY a.id), jsonb_build_object('backend_id', %(backend_id)s::bigint)
-  FROM file_assets a JOIN songs s ON s.id = a.song_id
- WHERE EXISTS (SELECT 1 FROM file_locations l JOIN storage_backends b ON b.id = l.backend_id
-                WHERE l.file_asset_id = a.id AND l.status = 'active' AND b.backend_type = 'local_fs')
-   AND NOT EXISTS (SELECT 1 FROM file_locations r
-                    WHERE r.file_asset_id = a.id AND r.backend_id = %(backend_id)s AND r.status = 'active')
-   AND (NOT %(scoped)s OR EXISTS (SELECT 1 FROM job_playlists jp
-                                    JOIN playlist_songs ps ON ps.playlist_id = jp.playlist_id
-                                   WHERE jp.job_id = %(job_id)s AND ps.song_id = a.song_id))
-   AND (cardinality(%(sources)s::text[]) = 0 OR s.platform = ANY(%(sources)s::text[]))
- ORDER BY a.id
+SELECT %(job_id)s, %(stage_id)s, 'file:' || f.id, 'file', f.id, f.label,
+       row_number() OVER (ORDER BY f.id), jsonb_build_object('backend_id', %(backend_id)s::bigint)
+  FROM (SELECT DISTINCT ON (l.backend_id, l.locator) a.id,
+               left(s.name || ' — ' || s.singers || ' [' || a.quality_label || ']', 300) AS label
+          FROM file_assets a
+          JOIN songs s ON s.id = a.song_id
+          JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+          JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+         WHERE NOT EXISTS (SELECT 1 FROM file_locations r
+                            WHERE r.file_asset_id = a.id AND r.backend_id = %(backend_id)s AND r.status = 'active')
+           AND (NOT %(scoped)s OR EXISTS (SELECT 1 FROM job_playlists jp
+                                            JOIN playlist_songs ps ON ps.playlist_id = jp.playlist_id
+                                           WHERE jp.job_id = %(job_id)s AND ps.song_id = a.song_id))
+           AND (cardinality(%(sources)s::text[]) = 0 OR s.platform = ANY(%(sources)s::text[]))
+         ORDER BY l.backend_id, l.locator, a.id) f
+ ORDER BY f.id
  LIMIT %(limit)s
 ON CONFLICT (job_stage_id, item_key) DO NOTHING;
 

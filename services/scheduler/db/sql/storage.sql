@@ -41,9 +41,11 @@ SELECT l.locator FROM file_assets a
 
 -- name: upsert_file_asset
 INSERT INTO file_assets (song_id, source_platform, source_remote_id, quality_label, ext, bitrate_kbps,
-                         file_size_bytes, checksum_sha256, media_bytes, media_sha256, metadata)
+                         file_size_bytes, checksum_sha256, media_bytes, media_sha256, metadata, codec,
+                         sample_rate_hz, duration_s)
 VALUES (%(song_id)s, %(source_platform)s, %(source_remote_id)s, %(quality_label)s, %(ext)s, %(bitrate_kbps)s,
-        %(file_size_bytes)s, %(checksum_sha256)s, %(media_bytes)s, %(media_sha256)s, %(metadata)s)
+        %(file_size_bytes)s, %(checksum_sha256)s, %(media_bytes)s, %(media_sha256)s, %(metadata)s, %(codec)s,
+        %(sample_rate_hz)s, %(duration_s)s)
 ON CONFLICT (song_id, checksum_sha256) DO UPDATE SET updated_at = now()
 RETURNING id, (xmax = 0) AS created;
 
@@ -89,7 +91,7 @@ UPDATE songs SET ext = %(ext)s, file_size_bytes = %(file_size_bytes)s, quality_l
 -- name: upload_source_of_asset
 -- The local copy an upload reads from (the primary active local location).
 SELECT a.id AS file_asset_id, a.song_id, a.checksum_sha256, a.file_size_bytes, a.ext, l.id AS location_id,
-       l.locator, b.root_path
+       l.locator, l.backend_id AS local_backend_id, b.root_path
   FROM file_assets a
   JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
   JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
@@ -97,14 +99,27 @@ SELECT a.id AS file_asset_id, a.song_id, a.checksum_sha256, a.file_size_bytes, a
  ORDER BY l.is_primary DESC, l.id
  LIMIT 1;
 
+-- name: assets_sharing_location
+-- Every asset (one per song) whose active local copy is this very file.
+SELECT a.id AS file_asset_id, a.song_id, l.id AS location_id
+  FROM file_locations l JOIN file_assets a ON a.id = l.file_asset_id
+ WHERE l.backend_id = %(backend_id)s AND l.locator = %(locator)s AND l.status = 'active'
+ ORDER BY a.id;
+
 -- name: upsert_upload_task
+-- One try of an upload: every try counts in attempts; a failed one also in failures, with its error and time
+-- (kept after a later success, so an outage stays visible).
 INSERT INTO upload_tasks (file_asset_id, source_location_id, target_backend_id, target_container_name, target_locator,
-                          status, attempts, etag, last_error)
+                          status, attempts, etag, last_error, failures, last_failed_at)
 VALUES (%(file_asset_id)s, %(source_location_id)s, %(backend_id)s, %(container_name)s, %(locator)s, %(status)s, 1,
-        %(etag)s, %(error)s)
+        %(etag)s, %(error)s, CASE WHEN %(error)s::text IS NULL THEN 0 ELSE 1 END,
+        CASE WHEN %(error)s::text IS NULL THEN NULL ELSE now() END)
 ON CONFLICT (file_asset_id, target_backend_id, target_locator) DO UPDATE
    SET status = excluded.status, attempts = upload_tasks.attempts + 1, etag = coalesce(excluded.etag, upload_tasks.etag),
-       source_location_id = excluded.source_location_id, last_error = excluded.last_error, updated_at = now();
+       source_location_id = excluded.source_location_id,
+       last_error = coalesce(excluded.last_error, upload_tasks.last_error),
+       failures = upload_tasks.failures + excluded.failures,
+       last_failed_at = coalesce(excluded.last_failed_at, upload_tasks.last_failed_at), updated_at = now();
 
 -- name: same_source_file
 -- A file already in the library for the same source track and quality (another song resolved to it).
@@ -112,13 +127,15 @@ SELECT a.*, l.locator, l.backend_id, b.root_path
   FROM file_assets a
   JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
   JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
- WHERE a.source_platform = %(source)s AND a.source_remote_id = %(remote_id)s AND a.quality_label = %(quality)s
+ WHERE a.source_platform = %(source)s AND a.source_remote_id = %(remote_id)s
+   AND (a.quality_label = %(quality)s OR a.metadata ->> 'claimed_quality' = %(quality)s)
  ORDER BY l.is_primary DESC, a.id
  LIMIT 1;
 
 -- name: songs_for_download
 -- Several songs with, for each, one of its active local files (if any): the download precheck.
 SELECT s.id, s.remote_song_id, s.non_music, s.non_music_reason,
+       coalesce((SELECT p.none FROM song_pins p WHERE p.song_id = s.id), false) AS pinned_none,
        (SELECT l.locator FROM file_assets a
           JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
           JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
@@ -131,3 +148,8 @@ SELECT s.id, s.remote_song_id, s.non_music, s.non_music_reason,
 -- Which of these file assets already have an active copy on the backend.
 SELECT l.file_asset_id, l.locator FROM file_locations l
  WHERE l.file_asset_id = ANY(%(asset_ids)s::bigint[]) AND l.backend_id = %(backend_id)s AND l.status = 'active';
+
+-- name: upload_task_attempts
+-- How often uploading this file to this key was tried already (the parking back-off grows with it).
+SELECT attempts FROM upload_tasks
+ WHERE file_asset_id = %(file_asset_id)s AND target_backend_id = %(backend_id)s AND target_locator = %(locator)s;
