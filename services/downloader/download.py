@@ -21,7 +21,7 @@ from services.downloader import layout, space
 from services.downloader.cover import fetch_cover
 from services.downloader.failures import Refused
 from services.downloader.fetch import MediaFetch
-from services.downloader.files import part_path, place, remove_quietly
+from services.downloader.files import part_path, place, place_new, remove_quietly
 from services.downloader.lyrics import has_lyrics, write_lyrics
 from services.downloader.plaintext import one_line
 from services.downloader.quality import read_audio_facts
@@ -90,21 +90,26 @@ def settle(plan: Plan, part: Path, sha256: str) -> tuple[PurePosixPath, bool]:
     An existing file with the same sha256 is reused untouched. A different file
     at the layout path sends a new asset to the disambiguated path; at the last
     option (the disambiguated path, or the caller's reuse path) it is replaced.
+    Two downloads of different recordings aiming at one path at once (same-title twins) never
+    overwrite each other: a free path is claimed atomically, and the loser looks at it again.
     """
     options = [plan.primary] if plan.alternate is None else [plan.primary, plan.alternate]
-    for index, relative in enumerate(options):
+    index = 0
+    while True:
+        relative = options[index]
         target = plan.root / relative
         if target.is_file() and sha256_file(target)[1] == sha256:
             return relative, True
         if not (target.exists() or target.is_symlink()):
-            place(part, target)
-            return relative, False
+            if place_new(part, target):
+                return relative, False
+            continue
         if index == len(options) - 1:
             if not target.is_file():
                 raise Refused(common_pb2.IO, f"{relative} exists and is not a regular file")
             place(part, target)
             return relative, False
-    raise AssertionError("unreachable")
+        index += 1
 
 
 def _os_failure(root: Path, exc: OSError) -> Refused:

@@ -38,6 +38,19 @@ def place(part: Path, target: Path) -> None:
     fsync_dir(target.parent)
 
 
+def place_new(part: Path, target: Path) -> bool:
+    """Durably move ``part`` onto ``target`` only if nothing is there: False when another
+    download took the path first (a hard link claims it atomically; nothing is replaced)."""
+    fsync_file(part)
+    try:
+        os.link(part, target)
+    except FileExistsError:
+        return False
+    part.unlink()
+    fsync_dir(target.parent)
+    return True
+
+
 def write_atomic(target: Path, data: bytes) -> None:
     """Write a small file through a ``.part`` and a rename; nothing partial is ever visible."""
     part = part_path(target)
