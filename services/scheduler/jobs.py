@@ -218,7 +218,7 @@ def _job_message(
         created_at=timestamp(row["created_at"]),
         started_at=timestamp(row["started_at"]),
         finished_at=timestamp(row["finished_at"]),
-        can_pause=status == "running",
+        can_pause=status in ("queued", "running"),
         can_resume=status in ("paused", "pause_requested"),
         can_cancel=status not in jobdefs.TERMINAL_STATUSES,
     )

@@ -121,7 +121,12 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                 if item is None:
                     await context.abort(grpc.StatusCode.NOT_FOUND, f"item {request.item_id} does not exist")
             try:
-                commands.check(request.command, job, item)
+                failed = (
+                    await commands.failed_items(conn, request.job_id)
+                    if request.command == "retry_failed"
+                    else 0
+                )
+                commands.check(request.command, job, item, failed)
             except commands.CommandRejected as exc:
                 await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
             row = await (
@@ -225,7 +230,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         async with self._pool.connection() as conn:
             rows = await (
                 await conn.execute(
-                    Q["list_events"], {"job_id": request.job_id, "limit": _page(request.limit, 100)}
+                    Q["list_events"] if request.job_id else Q["list_recent_events"],
+                    {"job_id": request.job_id, "limit": _page(request.limit, 100)},
                 )
             ).fetchall()
         return scheduler_pb2.ListJobEventsResponse(events=[event_message(row) for row in rows])

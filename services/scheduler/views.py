@@ -37,6 +37,7 @@ def event_message(row: dict[str, Any]) -> scheduler_pb2.JobEvent:
         message=row["message"],
         data_json=json.dumps(row["data"] or {}, ensure_ascii=False),
         created_at=timestamp(row["created_at"]),
+        job_id=row["job_id"] or 0,
     )
 
 

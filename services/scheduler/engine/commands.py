@@ -1,10 +1,11 @@
 """Job commands: validated when sent (clear errors), queued in ``job_commands``, applied by the engine.
 
-pause    running → pause_requested (→ paused once running items drain)
+pause    running → pause_requested (→ paused once running items drain), queued → paused (leaves its lane)
 resume   paused → queued (re-enters its lane), pause_requested → running
 cancel   queued/running/pause_requested/paused → canceled (running items stop, nothing partial kept)
 retry_item        failed/canceled/interrupted item → queued (reopens a finished job)
 force_retry_item  any finished item → queued, ignoring "already downloaded"
+retry_failed      every failed item of the job → queued (reopens a finished job)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from services.scheduler.db.queries import Q
 from services.scheduler.engine.jobdefs import TERMINAL_STATUSES
 from services.scheduler.engine.journal import record
 
-COMMANDS = ("pause", "resume", "cancel", "retry_item", "force_retry_item")
+COMMANDS = ("pause", "resume", "cancel", "retry_item", "force_retry_item", "retry_failed")
 RETRYABLE = {
     "retry_item": ("failed", "unavailable", "canceled", "interrupted"),
     "force_retry_item": ("failed", "unavailable", "canceled", "interrupted", "succeeded", "skipped"),
@@ -28,17 +29,19 @@ class CommandRejected(ValueError):
     """The command cannot apply to the job (or item) in its current state."""
 
 
-def check(command: str, job: dict[str, Any], item: dict[str, Any] | None) -> None:
-    """Raise CommandRejected with a message an operator understands."""
+def check(command: str, job: dict[str, Any], item: dict[str, Any] | None, failed_items: int = 0) -> None:
+    """Raise CommandRejected with a message an operator understands (``failed_items``: retry_failed only)."""
     status = job["status"]
     if command not in COMMANDS:
         raise CommandRejected(f"unknown command {command!r}; expected one of {', '.join(COMMANDS)}")
-    if command == "pause" and status not in ("running", "pause_requested"):
-        raise CommandRejected(f"job {job['id']} is {status}; only a running job can be paused")
+    if command == "pause" and status not in ("queued", "running", "pause_requested"):
+        raise CommandRejected(f"job {job['id']} is {status}; only a queued or running job can be paused")
     if command == "resume" and status not in ("paused", "pause_requested"):
         raise CommandRejected(f"job {job['id']} is {status}; only a paused job can be resumed")
     if command == "cancel" and status in TERMINAL_STATUSES:
         raise CommandRejected(f"job {job['id']} is already {status}")
+    if command == "retry_failed" and failed_items == 0:
+        raise CommandRejected(f"job {job['id']} has no failed items to retry")
     if command in RETRYABLE:
         if item is None:
             raise CommandRejected(f"{command} needs the id of an item of job {job['id']}")
@@ -66,6 +69,11 @@ async def _set_status(
     )
 
 
+async def failed_items(conn: psycopg.AsyncConnection, job_id: int) -> int:
+    row = await (await conn.execute(Q["failed_items_of_job"], {"job_id": job_id})).fetchone()
+    return int(row["failed"]) if row else 0
+
+
 async def apply(conn: psycopg.AsyncConnection, command: dict[str, Any]) -> list[int]:
     """Apply one pending command inside the caller's transaction; return job ids to cancel locally."""
     job = await (await conn.execute(Q["lock_job"], {"job_id": command["job_id"]})).fetchone()
@@ -77,7 +85,7 @@ async def apply(conn: psycopg.AsyncConnection, command: dict[str, Any]) -> list[
     try:
         if job is None:
             raise CommandRejected(f"job {job_id} does not exist")
-        check(name, job, item)
+        check(name, job, item, await failed_items(conn, job_id) if name == "retry_failed" else 0)
     except CommandRejected as exc:
         await conn.execute(
             Q["close_command"], {"command_id": command["id"], "status": "rejected", "error": str(exc)}
@@ -88,6 +96,10 @@ async def apply(conn: psycopg.AsyncConnection, command: dict[str, Any]) -> list[
     status = job["status"]
     if name == "pause" and status == "running":
         await _set_status(conn, job_id, "pause_requested", ["running"], pause_reason="paused by the operator")
+    elif name == "pause" and status == "queued":
+        await _set_status(
+            conn, job_id, "paused", ["queued"], pause_reason="paused by the operator while queued"
+        )
     elif name == "resume":
         if status == "pause_requested":
             await _set_status(conn, job_id, "running", ["pause_requested"])
@@ -111,6 +123,14 @@ async def apply(conn: psycopg.AsyncConnection, command: dict[str, Any]) -> list[
         retried = await cursor.fetchone()
         if retried is not None and status in TERMINAL_STATUSES:
             await conn.execute(Q["reopen_stage"], {"job_id": job_id, "stage_id": retried["job_stage_id"]})
+            await _set_status(conn, job_id, "queued", [status])
+    elif name == "retry_failed":
+        retried_rows = await (await conn.execute(Q["retry_failed_items"], {"job_id": job_id})).fetchall()
+        if retried_rows and status in TERMINAL_STATUSES:
+            stages = await (await conn.execute(Q["job_stages"], {"job_id": job_id})).fetchall()
+            retried_stages = {row["job_stage_id"] for row in retried_rows}
+            first = next(stage for stage in stages if stage["id"] in retried_stages)
+            await conn.execute(Q["reopen_stage"], {"job_id": job_id, "stage_id": first["id"]})
             await _set_status(conn, job_id, "queued", [status])
     await conn.execute(Q["close_command"], {"command_id": command["id"], "status": "applied", "error": None})
     target = f" item {item['id']} ({item['label']})" if item else ""

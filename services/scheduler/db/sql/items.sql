@@ -106,6 +106,16 @@ UPDATE job_items
  WHERE id = %(item_id)s AND status = ANY(%(from_statuses)s::text[])
 RETURNING id, job_stage_id;
 
+-- name: retry_failed_items
+-- Every failed item of a job back to the queue (the console's "retry all failed").
+UPDATE job_items
+   SET status = 'queued', error = NULL, skip_reason = NULL, result = NULL, finished_at = NULL, updated_at = now()
+ WHERE job_id = %(job_id)s AND status = 'failed'
+RETURNING id, job_stage_id;
+
+-- name: failed_items_of_job
+SELECT count(*) AS failed FROM job_items WHERE job_id = %(job_id)s AND status = 'failed';
+
 -- name: list_items
 -- A job's items with the catalog song each is about (download: the song; upload: the file's song).
 SELECT i.*, s.stage,

@@ -128,5 +128,9 @@ INSERT INTO job_logs (job_id, level, message, data) VALUES (%(job_id)s, %(level)
 -- name: list_events
 SELECT * FROM job_events WHERE job_id = %(job_id)s ORDER BY id DESC LIMIT %(limit)s;
 
+-- name: list_recent_events
+-- Every job's newest events (the console's dashboard).
+SELECT * FROM job_events ORDER BY id DESC LIMIT %(limit)s;
+
 -- name: notify_jobs
 SELECT pg_notify('catalogsync_jobs', %(payload)s);
