@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 import grpc
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
+from sse_starlette import EventSourceResponse
 
 from catalogsync.grpc_clients import open_channel
 from catalogsync.units import human_bytes
 from catalogsync.v1 import resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
 from gateway import convert, errors
 from gateway.config import Settings
+from gateway.dashboard import dashboard_router
 from gateway.explain import explain_router
+from gateway.jobpage import job_page_router
 from gateway.limits import (
     LIST_MAX,
     Count,
@@ -35,10 +37,12 @@ from gateway.limits import (
     OptionalId,
     Text,
 )
+from gateway.live import JobFeed
 from gateway.login import login_router
 from gateway.security import ConsoleGuard
 
 HERE = Path(__file__).parent
+SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI 5's bundle and CSS
 CALL_TIMEOUT_S = 5  # the scheduler answers within ~3 s even while its database is away
 
 
@@ -51,6 +55,9 @@ class JobRequest(BaseModel):
     workers: Count = 0
     track_limit: Count = 0
     playlist_file_text: FileText | None = None  # sent (even empty) = a playlist file
+    upload_backend: Text = ""  # empty = the default object backend
+    no_lyrics: bool = False
+    overwrite_lyrics: bool = False
 
 
 class CommandRequest(BaseModel):
@@ -67,11 +74,14 @@ def create_app(settings: Settings) -> FastAPI:
         state["channel"] = channel
         state["scheduler"] = scheduler_pb2_grpc.SchedulerServiceStub(channel)
         state["health"] = health_pb2_grpc.HealthStub(channel)
+        state["feed"] = JobFeed(scheduler)
         yield
+        await state["feed"].stop()
         await channel.close()
 
     app = FastAPI(title="catalog-sync console", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(ConsoleGuard, auth=settings.auth, allowed_hosts=settings.allowed_hosts)
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     app.include_router(login_router(settings.auth, templates))
@@ -106,6 +116,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def index() -> RedirectResponse:
         return RedirectResponse("/dashboard")
 
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        """The API explorer, offline: Swagger UI served from the gateway itself (CSP: scripts from self only)."""
+        return templates.TemplateResponse(request, "docs.html", {})
+
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:
         """No icon, said without a 404 (browsers ask for it on every page, the JSON ones too)."""
@@ -114,21 +129,6 @@ def create_app(settings: Settings) -> FastAPI:
     async def stats_data() -> dict[str, Any]:
         stats = await scheduler().GetStats(scheduler_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT_S)
         return {"stats": convert.message(stats), "bytes_text": human_bytes(stats.bytes)}
-
-    async def dashboard_data() -> dict[str, Any]:
-        stats, jobs = await asyncio.gather(
-            stats_data(),
-            scheduler().ListJobs(scheduler_pb2.ListJobsRequest(limit=50), timeout=CALL_TIMEOUT_S),
-        )
-        return {**stats, "jobs": [convert.job(job) for job in jobs.jobs]}
-
-    @app.get("/dashboard", response_class=HTMLResponse)
-    async def dashboard(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "dashboard.html", await dashboard_data())
-
-    @app.get("/api/dashboard")
-    async def api_dashboard() -> dict[str, Any]:
-        return await dashboard_data()
 
     @app.get("/api/stats")
     async def api_stats() -> dict[str, Any]:
@@ -161,6 +161,9 @@ def create_app(settings: Settings) -> FastAPI:
             limit=body.limit,
             workers=body.workers,
             track_limit=body.track_limit,
+            upload_backend=body.upload_backend,
+            no_lyrics=body.no_lyrics,
+            overwrite_lyrics=body.overwrite_lyrics,
         )
         if body.playlist_file_text is not None:
             scope.playlist_file_text = body.playlist_file_text
@@ -179,21 +182,19 @@ def create_app(settings: Settings) -> FastAPI:
         return {"command_id": reply.command_id, "job": convert.job(reply.job)}
 
     @app.get("/api/events")
-    async def events(job_id: JobIdQuery = 0) -> StreamingResponse:
-        async def stream() -> AsyncIterator[str]:
-            call = scheduler().WatchJobs(scheduler_pb2.WatchJobsRequest(job_id=job_id))
-            try:
-                async for update in call:
-                    yield f"event: job\ndata: {json.dumps(convert.job(update.job), ensure_ascii=False)}\n\n"
-            except grpc.aio.AioRpcError as exc:
-                yield f"event: stream_error\ndata: {json.dumps({'error': exc.details()})}\n\n"
-            finally:
-                call.cancel()
+    async def events(job_id: JobIdQuery = 0) -> EventSourceResponse:
+        """Server-sent events: ``job`` (a job's snapshot, on every change) and ``stream_error``.
 
-        return StreamingResponse(
-            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-        )
+        Every browser shares the gateway's one upstream WatchJobs stream (gateway.live).
+        """
+        first = None
+        if job_id and not state["feed"].knows(job_id):
+            job = await scheduler().GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=CALL_TIMEOUT_S)
+            first = convert.job(job)
+        return EventSourceResponse(state["feed"].events(job_id, first), headers={"Cache-Control": "no-cache"})
 
+    app.include_router(dashboard_router(scheduler, templates))
+    app.include_router(job_page_router(scheduler, templates))
     app.include_router(explain_router(scheduler))
 
     return app

@@ -1,17 +1,17 @@
-// The dashboard, live: job rows are updated in place from the scheduler's WatchJobs stream (SSE), the
-// stats cards are refreshed when a job finishes, and a rejected job command shows its reason in the row.
+// The dashboard, live: job rows are updated in place from the gateway's job stream (SSE), the summary
+// cards and recent events are refreshed while jobs change, and a rejected job command shows its reason
+// in the row.
 (function () {
   const table = document.querySelector("#jobs tbody");
   const rowTemplate = document.getElementById("job-row");
   const live = document.getElementById("live");
-  const FINISHED = ["completed", "completed_with_errors", "failed", "canceled"];
+  const events = document.getElementById("recent-events");
   const COMMANDS = ["pause", "resume", "cancel"];
+  const SUMMARY_EVERY_MS = 2000;
 
   function cell(row, name) { return row.querySelector("td." + name); }
 
-  // Show a job in its row; return true when this update is the one that finishes the job.
   function render(row, job) {
-    const finishing = FINISHED.includes(job.status) && !FINISHED.includes(row.dataset.status);
     row.dataset.status = job.status;
     const badge = cell(row, "status").querySelector(".badge");
     badge.className = "badge " + job.status;
@@ -20,13 +20,12 @@
     cell(row, "lane").textContent = job.lane;
     cell(row, "stage").textContent = job.progress.stage;
     cell(row, "progress").querySelector("progress").value = job.progress.percent;
-    cell(row, "progress").querySelector(".count").textContent = job.progress.done + " / " + job.progress.total;
-    cell(row, "failed").textContent = job.failed;
-    cell(row, "speed").textContent = job.speed_text;
+    cell(row, "progress").querySelector(".count").textContent = job.progress_text;
+    cell(row, "workers").textContent = job.active_workers;
+    cell(row, "failed").textContent = job.failures_text;
     for (const command of COMMANDS) {
       row.querySelector('[data-command="' + command + '"]').hidden = !job["can_" + command];
     }
-    return finishing;
   }
 
   function newRow(job) {
@@ -35,7 +34,8 @@
     cell(row, "id").textContent = job.id;
     cell(row, "name").querySelector(".title").textContent = job.display_name;
     cell(row, "name").querySelector(".type").textContent = job.job_type;
-    row.querySelector("a.details").href = "/api/jobs/" + job.id;
+    cell(row, "name").querySelector(".scope").textContent = job.scope_summary;
+    row.querySelector("a.details").href = "/jobs/" + job.id;
     const empty = table.querySelector("tr.empty");
     if (empty) empty.remove();
     table.prepend(row);
@@ -47,17 +47,36 @@
     return body.error || response.status + " " + response.statusText;
   }
 
-  async function refreshStats() {
+  function showEvents(list) {
+    events.replaceChildren(...list.map((event) => {
+      const item = document.createElement("li");
+      const job = document.createElement("span");
+      job.className = "job";
+      job.textContent = "#" + event.job_id;
+      item.append(job, " " + (event.message || event.event_type));
+      return item;
+    }));
+  }
+
+  async function refreshSummary() {
     try {
-      const response = await fetch("/api/stats");
+      const response = await fetch("/api/summary");
       if (!response.ok) throw new Error(await errorText(response));
       const data = await response.json();
-      for (const value of document.querySelectorAll("[data-stat]")) {
-        const name = value.dataset.stat;
-        value.textContent = name in data.stats ? data.stats[name] : data[name];
+      for (const value of document.querySelectorAll("[data-card]")) {
+        value.textContent = data[value.dataset.card];
       }
+      showEvents(data.events);
     } catch (error) {
-      live.textContent = "could not refresh the stats: " + error.message;
+      live.textContent = "could not refresh the summary: " + error.message;
+    }
+  }
+
+  // At most one summary request per SUMMARY_EVERY_MS however many job updates arrive.
+  let summaryTimer = null;
+  function summarySoon() {
+    if (summaryTimer === null) {
+      summaryTimer = setTimeout(() => { summaryTimer = null; refreshSummary(); }, SUMMARY_EVERY_MS);
     }
   }
 
@@ -100,6 +119,7 @@
   source.addEventListener("job", (event) => {
     const job = JSON.parse(event.data);
     const row = table.querySelector('tr[data-job-id="' + job.id + '"]') || newRow(job);
-    if (render(row, job)) refreshStats();
+    render(row, job);
+    summarySoon();
   });
 })();

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 FINISHED = ("completed", "completed_with_errors", "failed", "canceled")
 LIVE_S = 30_000  # ms: how long a live change may take to reach the page
-# Records every state a job row goes through (status, progress count, speed, note), so a test can
+# Records every state a job row goes through (status, progress and speed, note), so a test can
 # tell a row that changed live from one that was only ever seen in its final state.
 RECORD_ROWS = """() => {
   window.rowHistory = {};
@@ -33,7 +33,6 @@ RECORD_ROWS = """() => {
         status: row.dataset.status,
         label: row.querySelector(".badge").textContent,
         count: row.querySelector(".count").textContent,
-        speed: row.querySelector("td.speed").textContent,
         note: row.querySelector(".note").textContent,
       };
       const seen = (window.rowHistory[row.dataset.jobId] ||= []);
@@ -145,13 +144,24 @@ def test_a_new_job_appears_live_and_progresses_until_it_completes(
     open_dashboard(page, stack)
     cards = page.locator("#stats .card")
     expect(cards.locator(".label")).to_have_text(
-        ["Playlists", "Songs", "Artists", "Files", "Library size", "Objects"]
+        [
+            "Running",
+            "Queued (download lane)",
+            "Paused",
+            "Failed",
+            "Songs in progress",
+            "Playlists",
+            "Songs",
+            "Files",
+            "Library size",
+            "Objects",
+        ]
     )
-    for name in ("playlists", "songs", "artists", "files", "objects"):
-        expect(page.locator(f'[data-stat="{name}"]')).to_have_text(re.compile(r"^\d+$"))
-    expect(page.locator('[data-stat="bytes_text"]')).to_have_text(re.compile(r"^\d+(\.\d+)? [KMGT]?i?B$"))
+    for name in ("running", "queued_download", "paused", "failed", "running_songs", "playlists", "songs"):
+        expect(page.locator(f'[data-card="{name}"]')).to_have_text(re.compile(r"^\d+$"))
+    expect(page.locator('[data-card="library_text"]')).to_have_text(re.compile(r"^\d+(\.\d+)? [KMGT]?i?B$"))
     expect(page.locator("#jobs thead th")).to_have_text(
-        ["#", "Job", "Status", "Lane", "Stage", "Progress", "Failed", "Speed", "Actions"]
+        ["#", "Job", "Status", "Lane", "Stage", "Progress", "Workers", "Failures", "Actions"]
     )
 
     # The square-playlist page answers after 1.5 s, so the job is seen running half done.
@@ -166,17 +176,20 @@ def test_a_new_job_appears_live_and_progresses_until_it_completes(
     finally:
         stack.sandbox.clear_faults()
 
-    expect(row.locator(".count")).to_have_text("2 / 2")
+    expect(row.locator(".count")).to_have_text("2 / 2 items")
+    expect(row.locator("td.failed")).to_have_text("-")
+    expect(row.locator(".scope")).to_have_text("1 source")
     expect(row.locator("progress")).to_have_attribute("value", "100")
     expect(row.locator("button[data-command]:visible")).to_have_count(0)
     seen = history(page, job["id"])
-    assert [s for s in seen if s["status"] == "running" and s["count"] != "2 / 2"], (
+    assert [s for s in seen if s["status"] == "running" and s["count"] != "2 / 2 items"], (
         f"the row should have shown the job running before it completed: {seen}"
     )
     assert seen[-1]["status"] == "completed"
     assert scheduler.GetJob(scheduler_pb2.GetJobRequest(job_id=int(job["id"]))).status == "completed"
     stats = scheduler.GetStats(scheduler_pb2.GetStatsRequest())
-    expect(page.locator('[data-stat="playlists"]')).to_have_text(str(stats.playlists), timeout=LIVE_S)
+    expect(page.locator('[data-card="playlists"]')).to_have_text(str(stats.playlists), timeout=LIVE_S)
+    expect(page.locator("#recent-events")).to_contain_text(f"#{job['id']}", timeout=LIVE_S)
     assert page.evaluate("window.notReloaded") is True, "the page must update in place, not reload"
 
 
@@ -192,11 +205,19 @@ def test_pause_resume_and_cancel_from_the_page(
     expect(row.locator("td.lane")).to_have_text("download")
     expect(row.locator("td.stage")).to_have_text("download", timeout=LIVE_S)
     expect(
-        row.locator("td.speed"), "the job should be downloading (slowly): is anything left to download?"
-    ).to_have_text(re.compile(r"^\d+(\.\d+)? [KMG]?i?B/s$"), timeout=LIVE_S)
+        row.locator(".count"), "the job should be downloading (slowly): is anything left to download?"
+    ).to_have_text(re.compile(r"^\d+ / \d+ songs \| \d+(\.\d+)? [KMG]?i?B/s$"), timeout=LIVE_S)
+    expect(row.locator("td.workers")).not_to_have_text("0", timeout=LIVE_S)
+    expect(page.locator('[data-card="running_songs"]')).not_to_have_text("0", timeout=LIVE_S)
 
     waiting = create_job(api, "download_only", playlist_ids=playlist_ids)
     waiting_row = job_row(page, waiting["id"])
+    expect(waiting_row.locator(".badge")).to_have_text(re.compile(r"^queued #\d+$"), timeout=LIVE_S)
+    waiting_row.get_by_role("button", name="Pause").click()
+    expect(waiting_row.locator(".badge")).to_have_text("paused", timeout=LIVE_S)
+    expect(waiting_row.locator(".note")).to_have_text("paused by the operator while queued")
+    assert scheduler.GetJob(scheduler_pb2.GetJobRequest(job_id=int(waiting["id"]))).status == "paused"
+    waiting_row.get_by_role("button", name="Resume").click()
     expect(waiting_row.locator(".badge")).to_have_text(re.compile(r"^queued #\d+$"), timeout=LIVE_S)
     waiting_row.get_by_role("button", name="Cancel").click()
     expect(waiting_row.locator(".badge")).to_have_text("canceled", timeout=LIVE_S)
@@ -226,7 +247,7 @@ def test_pause_resume_and_cancel_from_the_page(
     done = scheduler.GetJob(scheduler_pb2.GetJobRequest(job_id=int(job["id"])))
     assert done.status == "completed"
     download = next(s for s in done.stages if s.stage == "download")
-    expect(row.locator(".count")).to_have_text(f"{download.total} / {download.total}")
+    expect(row.locator(".count")).to_have_text(f"{download.total} / {download.total} songs")
     journal = [e["event_type"] for e in api.get(f"/api/jobs/{job['id']}").json()["events"]]
     assert {"command_pause", "command_resume", "job_finished"} <= set(journal), journal
 
@@ -272,7 +293,7 @@ def test_the_api_answers_clearly_and_the_page_shows_a_rejected_command(
     open_dashboard(page, stack)
     row = job_row(page, job["id"])
     expect(row.locator(".badge")).to_have_text("completed")
-    expect(row.locator("a.details")).to_have_attribute("href", f"/api/jobs/{job['id']}")
+    expect(row.locator("a.details")).to_have_attribute("href", f"/jobs/{job['id']}")
     # A row left stale (the job finished after the page drew its buttons): the click reaches the scheduler.
     row.locator('[data-command="resume"]').evaluate("button => { button.hidden = false; }")
     row.get_by_role("button", name="Resume").click()
@@ -285,5 +306,6 @@ def test_the_api_answers_clearly_and_the_page_shows_a_rejected_command(
     assert page_errors.take(f"status of 409 (Conflict) ({stack.console_url}/api/jobs/{job['id']}/commands)")
 
     row.get_by_role("link", name="details").click()
-    expect(page).to_have_url(f"{stack.console_url}/api/jobs/{job['id']}")
-    expect(page.locator("body")).to_contain_text('"event_type":"job_created"')
+    expect(page).to_have_url(f"{stack.console_url}/jobs/{job['id']}")
+    expect(page.locator("#job-status")).to_have_text("completed")
+    expect(page.locator('#stages tr[data-stage="collect"] td').nth(2)).to_have_text("2 / 2")
