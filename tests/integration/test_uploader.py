@@ -1,4 +1,4 @@
-"""UploaderService over real gRPC against a real S3 server (moto), checked with the minio client."""
+"""UploaderService over real gRPC against a real S3 server (the embedded nanio), checked with the minio client."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import boto3
 import grpc
 import pytest
 from minio import Minio
-from moto.server import ThreadedMotoServer
 
 from catalogsync.grpc_server import GrpcService
 from catalogsync.v1 import common_pb2, uploader_pb2, uploader_pb2_grpc
@@ -22,6 +21,7 @@ from services.uploader.backends import Clients
 from services.uploader.config import Settings
 from services.uploader.server import registration
 from tests.support.processes import free_port
+from tests.support.s3 import embedded_s3
 from tests.support.transfers import Outcome, collect
 
 pytestmark = pytest.mark.anyio
@@ -33,12 +33,9 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with embedded_s3(tmp_path_factory.mktemp("s3") / "data", ACCESS_KEY, SECRET_KEY) as server:
+        yield server.endpoint
 
 
 @pytest.fixture

@@ -120,9 +120,8 @@ class Stack:
 
     def bucket(self) -> tuple[Minio, str]:
         endpoint = self.state["s3_endpoint"].removeprefix("http://")
-        return Minio(endpoint, "embedded", "embedded", secure=False, region="us-east-1"), self.state[
-            "s3_bucket"
-        ]
+        access_key, secret = self.secrets.embedded_s3()
+        return Minio(endpoint, access_key, secret, secure=False, region="us-east-1"), self.state["s3_bucket"]
 
     @property
     def sandbox(self) -> Sandbox:
