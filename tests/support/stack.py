@@ -118,6 +118,11 @@ class Stack:
     def console_token(self) -> str:
         return self.secrets.path(CONSOLE_TOKEN_ENV).read_text().strip()
 
+    @property
+    def bearer(self) -> dict[str, str]:
+        """Headers of a script calling the console's REST API."""
+        return {"Authorization": f"Bearer {self.console_token}"}
+
     def bucket(self) -> tuple[Minio, str]:
         endpoint = self.state["s3_endpoint"].removeprefix("http://")
         access_key, secret = self.secrets.embedded_s3()
