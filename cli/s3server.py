@@ -1,139 +1,90 @@
-"""The embedded S3-compatible server: moto's S3 implementation, persisted to a folder.
+"""The embedded S3-compatible server: nanio, objects as files on disk, run in this process.
 
-moto keeps buckets in memory; this wraps its WSGI app so that every bucket and
-object change is mirrored to ``<data>/buckets/<bucket>/<sha256 of key>.data`` (plus a
-``.meta.json`` sidecar holding the key and metadata) and restored at start, so uploads survive restarts of
-the stack. Only used when no S3 endpoint is configured; with one, nothing here runs.
+Objects live under ``<data>/store/<bucket>/<key>`` with a JSON sidecar per object
+(user metadata such as ``x-amz-meta-sha256``, the ETag) written atomically, so they
+survive SIGTERM and SIGKILL. Credentials come from a file (first line the access key,
+second the secret), never from the environment, and a wrong signature is refused.
+A ``<data>/buckets/`` folder left by the former moto-based server is imported once,
+then renamed to ``buckets.imported``. Only used when no S3 endpoint is configured.
 
-``python -m cli.s3server --host 127.0.0.1 --port 9000 --data .data/s3``
+``python -m cli.s3server --host 127.0.0.1 --port 9000 --data .data/s3 --credentials FILE``
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import asyncio
 import json
 import logging
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs
 
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.s3.models import S3Backend, s3_backends
-from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import run_simple
+import uvicorn
+from nanio.app import build_app
+from nanio.auth.credentials import StaticCredentialResolver
+from nanio.config import Settings
+from nanio.storage.filesystem import FilesystemStorage
 
 log = logging.getLogger("s3server")
-REGION = "us-east-1"
-DATA_SUFFIX = ".data"
-META_SUFFIX = ".meta.json"
+USER_META_PREFIX = "x-amz-meta-"
+LEGACY_DATA_SUFFIX = ".data"
+LEGACY_META_SUFFIX = ".meta.json"
 
 
-def backend() -> S3Backend:
-    return s3_backends[DEFAULT_ACCOUNT_ID]["global"]
+def read_credentials(path: Path) -> tuple[str, str]:
+    """The access key and secret from ``path`` (two lines)."""
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if len(lines) != 2:
+        raise ValueError(f"{path} must hold two lines: the access key, then the secret")
+    return lines[0], lines[1]
 
 
-class Mirror:
-    """The on-disk copy of every bucket and object."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root / "buckets"
-        self.root.mkdir(parents=True, exist_ok=True)
-
-    def _object_path(self, bucket: str, key: str) -> Path:
-        """Keys can be longer than a file name may be: the file is named by the key's hash."""
-        return self.root / bucket / (hashlib.sha256(key.encode()).hexdigest() + DATA_SUFFIX)
-
-    def restore(self) -> int:
-        s3 = backend()
-        count = 0
-        for bucket_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
-            s3.create_bucket(bucket_dir.name, REGION)
-            for path in sorted(bucket_dir.glob("*" + DATA_SUFFIX)):
-                meta_path = path.with_name(path.name + META_SUFFIX)
-                if not meta_path.exists():
-                    continue  # interrupted before its metadata was written
-                meta = json.loads(meta_path.read_text())
-                fake = s3.put_object(bucket_dir.name, meta["key"], path.read_bytes())
-                fake.set_metadata(dict(meta.get("metadata", {})))
-                count += 1
-        return count
-
-    def sync_bucket(self, bucket: str) -> None:
-        s3 = backend()
-        directory = self.root / bucket
-        if bucket not in s3.buckets:
-            shutil.rmtree(directory, ignore_errors=True)
-            return
-        directory.mkdir(exist_ok=True)
-        live = {self._object_path(bucket, name).name for name in s3.buckets[bucket].keys}
-        for path in directory.iterdir():
-            if path.name.removesuffix(META_SUFFIX) not in live:
-                path.unlink(missing_ok=True)
-
-    def sync_object(self, bucket: str, key: str) -> None:
-        s3 = backend()
-        path = self._object_path(bucket, key)
-        fake = s3.get_object(bucket, key) if bucket in s3.buckets else None
-        if fake is None:
-            path.unlink(missing_ok=True)
-            path.with_name(path.name + META_SUFFIX).unlink(missing_ok=True)
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"key": key, "metadata": dict(fake.metadata), "etag": fake.etag}
-        for target, data in (
-            (path, fake.value),
-            (path.with_name(path.name + META_SUFFIX), json.dumps(meta).encode()),
-        ):
-            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, target)
+async def _chunks(path: Path, size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk
 
 
-class PersistingApp:
-    """WSGI middleware: after a successful change, mirror the bucket or object to disk."""
+def legacy_objects(legacy: Path) -> list[tuple[str, str, Path, dict[str, str]]]:
+    """The former moto mirror's finished objects: (bucket, key, data file, user metadata)."""
+    found = []
+    for bucket_dir in sorted(p for p in legacy.iterdir() if p.is_dir()):
+        for data in sorted(bucket_dir.glob("*" + LEGACY_DATA_SUFFIX)):
+            meta_path = data.with_name(data.name + LEGACY_META_SUFFIX)
+            if not meta_path.exists():
+                continue  # interrupted before its metadata was written: never a finished object
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            user_metadata = {}
+            for name, value in dict(meta.get("metadata", {})).items():
+                lower = name.lower()
+                user_metadata[lower if lower.startswith(USER_META_PREFIX) else USER_META_PREFIX + lower] = (
+                    value
+                )
+            found.append((bucket_dir.name, meta["key"], data, user_metadata))
+    return found
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], mirror: Mirror) -> None:
-        self.app = app
-        self.mirror = mirror
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        status_holder: list[int] = []
+async def import_objects(
+    objects: list[tuple[str, str, Path, dict[str, str]]], storage: FilesystemStorage
+) -> None:
+    for bucket, key, data, user_metadata in objects:
+        await storage.put_object(bucket, key, _chunks(data), user_metadata=user_metadata)
 
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            status_holder.append(int(status.split()[0]))
-            return start_response(status, headers, exc_info)
 
-        body = self.app(environ, capture)
-        method = environ["REQUEST_METHOD"]
-        if method in ("PUT", "POST", "DELETE") and status_holder and status_holder[0] < 300:
-            self._mirror(method, environ)
-        return body
-
-    def _mirror(self, method: str, environ: dict[str, Any]) -> None:
-        # WSGI gives the already-decoded path as latin-1 text; the key is UTF-8.
-        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace").lstrip("/")
-        if not path or path.startswith("moto-api"):
-            return
-        bucket, _, key = path.partition("/")
-        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-        try:
-            if not key or "delete" in query:
-                self.mirror.sync_bucket(bucket)
-            elif method == "PUT" and "uploadId" in query:
-                return  # a part of an unfinished multipart upload
-            else:
-                self.mirror.sync_object(bucket, key)
-        except OSError:
-            log.exception("could not persist %s %s", method, path)
+def migrate(data: Path, store: Path) -> None:
+    """Import ``<data>/buckets/`` (the former moto mirror) once, then rename it ``buckets.imported``."""
+    legacy = data / "buckets"
+    if not legacy.is_dir():
+        return
+    storage = FilesystemStorage(store)
+    for bucket in sorted(p.name for p in legacy.iterdir() if p.is_dir()):
+        if not (store / bucket).is_dir():
+            storage.create_bucket(bucket)
+    objects = legacy_objects(legacy)
+    asyncio.run(import_objects(objects, storage))
+    legacy.rename(data / "buckets.imported")
+    log.info("imported %d object(s) from the former moto mirror %s", len(objects), legacy)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,14 +92,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--credentials", type=Path, required=True, help="file: access key, then secret")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s s3server: %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    mirror = Mirror(args.data)
-    restored = mirror.restore()
-    app = PersistingApp(DomainDispatcherApplication(create_backend_app), mirror)
-    log.info("S3 on http://%s:%d (%d object(s) restored from %s)", args.host, args.port, restored, args.data)
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False, use_debugger=False)
+    try:
+        access_key, secret = read_credentials(args.credentials)
+    except (OSError, ValueError) as error:
+        print(f"s3server: cannot read the credentials: {error}", file=sys.stderr)
+        return 2
+    store = (args.data / "store").resolve()
+    store.mkdir(parents=True, exist_ok=True)
+    migrate(args.data, store)
+    settings = Settings(
+        data_dir=store,
+        host=args.host,
+        port=args.port,
+        credentials=StaticCredentialResolver({access_key: secret}),
+        log_level="warning",
+        access_log=False,
+    )
+    log.info("S3 on http://%s:%d, objects in %s", args.host, args.port, store)
+    uvicorn.run(build_app(settings), host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
 
 

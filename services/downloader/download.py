@@ -18,7 +18,7 @@ import httpx
 from catalogsync.hashing import sha256_file
 from catalogsync.v1 import common_pb2, downloader_pb2
 from services.downloader import layout, space
-from services.downloader.cover import fetch_cover
+from services.downloader.cover import Cover, fetch_cover
 from services.downloader.failures import Refused
 from services.downloader.fetch import MediaFetch
 from services.downloader.files import part_path, place, place_new, remove_quietly
@@ -150,11 +150,13 @@ class DownloadJob:
             check_length=lambda length: space.ensure_space(plan.root, request.min_free_bytes, length),
             interval_s=self._interval,
         )
+        # The cover downloads while the audio streams; tagging waits for it only at the end.
+        cover = asyncio.ensure_future(self._cover(plan))
         try:
             async with aclosing(fetch.run()) as progress_events:
                 async for progress in progress_events:
                     yield downloader_pb2.DownloadEvent(progress=progress)
-            tags_written = await self._tag(plan, part)
+            tags_written = await self._tag(plan, part, await cover)
             size, sha256 = await asyncio.to_thread(sha256_file, part)
             if not tags_written and sha256 != fetch.sha256:
                 raise Refused(common_pb2.IO, "writing tags failed and left the file changed")
@@ -162,6 +164,7 @@ class DownloadJob:
         except OSError as exc:
             raise _os_failure(plan.root, exc) from exc
         finally:
+            cover.cancel()
             remove_quietly(part)
         result = downloader_pb2.DownloadResult(
             relative_path=str(relative),
@@ -192,9 +195,11 @@ class DownloadJob:
                 result.lyrics_relative_path = str(relative.with_suffix(".lrc"))
         yield downloader_pb2.DownloadEvent(result=result)
 
-    async def _tag(self, plan: Plan, part: Path) -> bool:
+    async def _cover(self, plan: Plan) -> Cover | None:
+        return await fetch_cover(self._client, plan.cover_url) if plan.cover_url else None
+
+    async def _tag(self, plan: Plan, part: Path, cover: Cover | None) -> bool:
         values = plan.tags
         if not (values.title or values.artists or values.album or plan.cover_url):
             return False
-        cover = await fetch_cover(self._client, plan.cover_url) if plan.cover_url else None
         return await asyncio.to_thread(try_write_tags, part, plan.ext, replace(values, cover=cover))

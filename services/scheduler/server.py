@@ -11,7 +11,7 @@ import grpc
 from psycopg_pool import AsyncConnectionPool
 
 from catalogsync.grpc_server import Registration
-from catalogsync.v1 import collector_pb2, resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.v1 import collector_pb2, downloader_pb2, resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
 from services.scheduler import jobs, pins, storage
 from services.scheduler.clients import Clients
 from services.scheduler.config import Settings
@@ -341,10 +341,31 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         root = request.root_path.strip()
         if not root.startswith("/"):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "root_path must be an absolute path")
+        problem = await self._root_problem(root)
+        if problem:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, problem)
         async with self._pool.connection() as conn:
             row = await storage.set_library_root(conn, root, request.name)
             await record(conn, None, "library_root_set", f"downloads now go to {root}")
         return backend_message(row)
+
+    async def _root_problem(self, root: str) -> str:
+        """Why the downloader could not write to ``root`` ('' when it can): asked before the switch,
+        so an operator learns it now rather than from a job that fails later."""
+        try:
+            space = await self._clients.downloader.CheckSpace(
+                downloader_pb2.CheckSpaceRequest(library_root=root), timeout=15
+            )
+        except grpc.aio.AioRpcError as exc:
+            return f"the downloader did not answer ({exc.code().name}); try again when it runs"
+        if space.error:
+            return (
+                f"the downloader cannot use {root}: {space.error}. Allow the folder (or a parent) in "
+                "CATALOGSYNC_LIBRARY_ROOTS of the downloader and uploader, restart them, then try again"
+            )
+        if not space.writable:
+            return f"the downloader cannot write to {root} (permissions)"
+        return ""
 
     async def ListBackends(
         self, request: scheduler_pb2.ListBackendsRequest, context: grpc.aio.ServicerContext

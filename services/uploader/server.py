@@ -63,6 +63,8 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
     def __init__(self, clients: Clients, settings: Settings) -> None:
         self._clients = clients
         self._settings = settings
+        # (endpoint, bucket) pairs known to exist: asked once, not before every upload.
+        self._buckets_seen: set[tuple[str, str]] = set()
 
     async def Upload(
         self, request: uploader_pb2.UploadRequest, context: grpc.aio.ServicerContext
@@ -100,17 +102,20 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
         except (BackendError, NotAllowed) as exc:
             yield _failure(common_pb2.INVALID, str(exc))
             return
+        expected = request.expected_sha256.strip().lower()
         try:
-            size, sha256 = await asyncio.to_thread(sha256_file, path)
+            if expected or not request.known_sha256:
+                size, sha256 = await asyncio.to_thread(sha256_file, path)
+            else:
+                size, sha256 = os.stat(path).st_size, request.known_sha256.strip().lower()
         except OSError as exc:
             yield _failure(common_pb2.IO, f"cannot read {path}: {exc.strerror or exc}")
             return
-        expected = request.expected_sha256.strip().lower()
         if expected and expected != sha256:
             yield _failure(common_pb2.MISMATCH, f"{path} has sha256 {sha256}, expected {expected}")
             return
         try:
-            existing = await self._existing(client, backend, key)
+            existing = await self._existing(client, backend, key, look=not request.first_upload)
             if existing is not None and same_object(existing, size, sha256):
                 result = uploader_pb2.UploadResult(
                     etag=existing.etag or "",
@@ -134,15 +139,23 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
         except LocalReadError as exc:
             yield _failure(common_pb2.IO, f"cannot read {path} while sending: {exc}")
         except (MinioException, urllib3.exceptions.HTTPError) as exc:
+            if isinstance(exc, S3Error) and exc.code == "NoSuchBucket":
+                self._buckets_seen.discard((backend.endpoint, backend.bucket))
             kind = common_pb2.UPSTREAM if store_away(exc) else common_pb2.IO
             yield _failure(kind, store_error(exc, backend.bucket, key))
 
-    async def _existing(self, client: Minio, backend: uploader_pb2.ObjectBackend, key: str) -> Object | None:
-        """The object's stat (bucket created first when asked), waiting out a short store outage."""
+    async def _existing(
+        self, client: Minio, backend: uploader_pb2.ObjectBackend, key: str, *, look: bool
+    ) -> Object | None:
+        """The object's stat when ``look`` (bucket created first when asked), waiting out a short outage."""
         async for attempt in waiting_out_outages(self._settings.outage_wait_s):
             with attempt:
-                if backend.create_bucket:
+                bucket = (backend.endpoint, backend.bucket)
+                if backend.create_bucket and bucket not in self._buckets_seen:
                     await asyncio.to_thread(ensure_bucket, client, backend.bucket, backend.region)
+                    self._buckets_seen.add(bucket)
+                if not look:
+                    return None
                 return await asyncio.to_thread(stat_or_none, client, backend.bucket, key)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SMALL_CATALOG, running_stack
+from tests.support.browser import log_in
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +43,7 @@ def test_accounts_cli_and_api(cookie_stack: Stack) -> None:
     assert by_platform["netease"] == "not set"
     assert by_platform["kuwo"].startswith("set, not checked (")
     assert by_platform["kugou"].startswith("set, rejected (the cookie has no KuGoo")
-    answer = httpx.get(f"{cookie_stack.console_url}/api/accounts", timeout=60)
+    answer = httpx.get(f"{cookie_stack.console_url}/api/accounts", headers=cookie_stack.bearer, timeout=60)
     assert answer.status_code == 200
     rows = {a["platform"]: a for a in answer.json()["accounts"]}
     assert (rows["kuwo"]["configured"], rows["kuwo"]["accepted"]) == (True, "unknown")
@@ -52,7 +53,7 @@ def test_accounts_cli_and_api(cookie_stack: Stack) -> None:
 
 @pytest.mark.browser
 def test_dashboard_shows_the_accounts(cookie_stack: Stack, page: Page) -> None:
-    page.goto(f"{cookie_stack.console_url}/dashboard")
+    log_in(page, cookie_stack)
     rows = page.locator("#accounts tbody tr")
     expect(rows).to_have_count(6, timeout=30_000)
     expect(rows.filter(has_text="kugou")).to_contain_text("set")

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
-from tests.support.browser import PageErrors
+from tests.support.browser import PageErrors, log_in
 from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -91,11 +91,7 @@ def job_row(page: Page, job_id: int | str) -> Locator:
 
 def open_dashboard(page: Page, stack: Stack) -> None:
     """The dashboard, through the login form when the browser has no session yet."""
-    page.goto(f"{stack.console_url}/dashboard")
-    if "/login" in page.url:
-        page.get_by_label("Console token").fill(stack.console_token)
-        page.get_by_role("button", name="Log in").click()
-        expect(page).to_have_url(f"{stack.console_url}/dashboard")
+    log_in(page, stack)
     expect(page.locator("#live")).to_have_text("live", timeout=LIVE_S)
     page.evaluate(RECORD_ROWS)
     page.evaluate("window.notReloaded = true")

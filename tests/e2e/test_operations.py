@@ -122,7 +122,10 @@ def test_upload_only_to_a_second_backend(stack: Stack) -> None:
 
 
 def test_a_full_disk_pauses_the_job_with_its_reason(tmp_path: Path) -> None:
-    with running_stack(**SMALL_CATALOG, CATALOGSYNC_MIN_FREE_BYTES=str(10**18)) as full:
+    second_disk = tmp_path / "disks"
+    with running_stack(
+        **SMALL_CATALOG, CATALOGSYNC_MIN_FREE_BYTES=str(10**18), CATALOGSYNC_LIBRARY_ROOTS=str(second_disk)
+    ) as full:
         stub = full.scheduler()
         jobs.collect_and_sync(stub)
         job = jobs.create(stub, "download_only", playlist_ids=jobs.playlist_ids(stub, "netease")[:1])
@@ -131,7 +134,9 @@ def test_a_full_disk_pauses_the_job_with_its_reason(tmp_path: Path) -> None:
         assert "set a new library root" in paused.pause_reason
         download = jobs.stage(paused, "download")
         assert download.failed == 0 and download.queued > 0, "the songs wait, nothing is marked failed"
-        new_root = tmp_path / "second-disk"
+        outside = full.cli("set-library-root", str(tmp_path / "elsewhere"), check=False)
+        assert outside.returncode != 0 and "CATALOGSYNC_LIBRARY_ROOTS" in outside.stdout + outside.stderr
+        new_root = second_disk / "second-disk"
         moved = full.cli("set-library-root", str(new_root))
         assert str(new_root) in moved.stdout
         backends = stub.ListBackends(scheduler_pb2.ListBackendsRequest(), timeout=10).backends

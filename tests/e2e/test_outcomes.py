@@ -132,6 +132,7 @@ def test_job_items_show_reasons_and_candidates_in_grpc_rest_and_cli(
     api = httpx.get(
         f"{stack.console_url}/api/jobs/{job.id}/items",
         params={"status": "unavailable", "stage": "download", "limit": 500},
+        headers=stack.bearer,
         timeout=30,
     )
     assert api.status_code == 200
@@ -141,9 +142,14 @@ def test_job_items_show_reasons_and_candidates_in_grpc_rest_and_cli(
         assert int(item["song_id"]) == expected[int(item["id"])]["ref_id"]
         assert item["failure_class"] and item["skip_reason"].startswith("unavailable")
         assert isinstance(item["candidates"], list) and isinstance(item["result"], dict)
-    bad = httpx.get(f"{stack.console_url}/api/jobs/{job.id}/items", params={"status": "bogus"}, timeout=30)
+    bad = httpx.get(
+        f"{stack.console_url}/api/jobs/{job.id}/items",
+        params={"status": "bogus"},
+        headers=stack.bearer,
+        timeout=30,
+    )
     assert bad.status_code == 400 and "unknown item statuses" in bad.json()["error"]
-    missing = httpx.get(f"{stack.console_url}/api/jobs/999999/items", timeout=30)
+    missing = httpx.get(f"{stack.console_url}/api/jobs/999999/items", headers=stack.bearer, timeout=30)
     assert missing.status_code == 404 and "does not exist" in missing.json()["error"]
 
     text = stack.cli("jobs", "items", str(job.id), "--status", "unavailable").stdout
@@ -202,17 +208,25 @@ def test_pins_are_validated_persist_across_jobs_and_pinned_none_is_skipped(
     assert _pin_error(stack, song_id=first, source="qq").code() == grpc.StatusCode.INVALID_ARGUMENT
     both = _pin_error(stack, song_id=first, source="qq", remote_id="x", none=True)
     assert both.code() == grpc.StatusCode.INVALID_ARGUMENT
-    rest_bad = httpx.post(f"{stack.console_url}/api/songs/{first}/pin", json={"source": "nope"}, timeout=10)
+    rest_bad = httpx.post(
+        f"{stack.console_url}/api/songs/{first}/pin",
+        json={"source": "nope"},
+        headers=stack.bearer,
+        timeout=10,
+    )
     assert rest_bad.status_code == 400 and "is not one of" in rest_bad.json()["error"]
     cli_bad = stack.cli("pin", str(first), "--source", "nope", "--remote-id", "1", check=False)
     assert cli_bad.returncode != 0 and "is not one of" in cli_bad.stdout
 
     assert f"song {first} pinned to none" in stack.cli("pin", str(first), "--none").stdout
     pinned = httpx.post(
-        f"{stack.console_url}/api/songs/{second}/pin", json={"source": "kuwo", "remote_id": "42"}, timeout=10
+        f"{stack.console_url}/api/songs/{second}/pin",
+        json={"source": "kuwo", "remote_id": "42"},
+        headers=stack.bearer,
+        timeout=10,
     )
     assert pinned.status_code == 200 and pinned.json()["source"] == "kuwo"
-    listed = httpx.get(f"{stack.console_url}/api/pins", timeout=10).json()["pins"]
+    listed = httpx.get(f"{stack.console_url}/api/pins", headers=stack.bearer, timeout=10).json()["pins"]
     assert {(int(p["song_id"]), p["none"], p["remote_id"]) for p in listed} == {
         (first, True, ""),
         (second, False, "42"),
@@ -234,7 +248,7 @@ def test_pins_are_validated_persist_across_jobs_and_pinned_none_is_skipped(
         ).fetchone()["n"]
     assert files == 0, "a song pinned to none is never downloaded"
 
-    removed = httpx.delete(f"{stack.console_url}/api/songs/{second}/pin", timeout=10)
+    removed = httpx.delete(f"{stack.console_url}/api/songs/{second}/pin", headers=stack.bearer, timeout=10)
     assert removed.status_code == 200 and removed.json()["removed"] is True
     assert f"song {first} unpinned" in stack.cli("unpin", str(first)).stdout
     assert f"song {first} had no pin" in stack.cli("unpin", str(first)).stdout

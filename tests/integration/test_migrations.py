@@ -7,6 +7,7 @@ import pytest
 
 from services.scheduler.db.migrate import migrate, migrations
 from services.scheduler.db.pool import connect
+from services.scheduler.db.queries import Q
 
 pytestmark = pytest.mark.anyio
 
@@ -58,3 +59,13 @@ async def test_an_edited_migration_is_refused(database_url: str) -> None:
             await migrate(conn)
     finally:
         await conn.close()
+
+
+async def test_the_per_song_source_file_lookup_is_served_by_an_index(database_url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        await conn.execute("SET enable_seqscan = off")  # an empty table would be scanned anyway
+        plan = await conn.execute(
+            "EXPLAIN " + Q["same_source_file"], {"source": "qq", "remote_id": "001", "quality": "flac"}
+        )
+        text = "\n".join(row[0] for row in await plan.fetchall())
+    assert "file_assets_source_track" in text, text

@@ -1,4 +1,4 @@
-"""UploaderService over real gRPC against a real S3 server (moto), checked with the minio client."""
+"""UploaderService over real gRPC against a real S3 server (the embedded nanio), checked with the minio client."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import boto3
 import grpc
 import pytest
 from minio import Minio
-from moto.server import ThreadedMotoServer
 
 from catalogsync.grpc_server import GrpcService
 from catalogsync.v1 import common_pb2, uploader_pb2, uploader_pb2_grpc
@@ -22,6 +21,7 @@ from services.uploader.backends import Clients
 from services.uploader.config import Settings
 from services.uploader.server import registration
 from tests.support.processes import free_port
+from tests.support.s3 import embedded_s3
 from tests.support.transfers import Outcome, collect
 
 pytestmark = pytest.mark.anyio
@@ -33,12 +33,9 @@ MIB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with embedded_s3(tmp_path_factory.mktemp("s3") / "data", ACCESS_KEY, SECRET_KEY) as server:
+        yield server.endpoint
 
 
 @pytest.fixture
@@ -173,6 +170,48 @@ async def test_small_file_single_put_and_changed_content_is_sent_again(
     assert second.result is not None, second.failure
     assert not second.result.already_present
     assert _stored_sha256(s3, backend.bucket, "a/song.mp3") == hashlib.sha256(data).hexdigest()
+
+
+async def test_a_known_sha256_is_recorded_without_reading_the_file_twice(
+    stub: uploader_pb2_grpc.UploaderServiceStub,
+    s3: Minio,
+    backend: uploader_pb2.ObjectBackend,
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "known.mp3"
+    real = _mp3(path, 200_000)
+    recorded = "ab" * 32  # what the caller says; only a second hashing pass could notice it is not the file's
+    request = uploader_pb2.UploadRequest(
+        local_path=str(path), backend=backend, key="known.mp3", known_sha256=recorded
+    )
+    outcome = await _upload(stub, request)
+    assert outcome.result is not None, outcome.failure
+    assert s3.stat_object(backend.bucket, "known.mp3").metadata["x-amz-meta-sha256"] == recorded
+    assert _stored_sha256(s3, backend.bucket, "known.mp3") == real
+
+    request.expected_sha256 = recorded  # expected_sha256 is still checked, so nothing is sent
+    checked = await _upload(stub, request)
+    assert checked.failure is not None and checked.failure.kind == common_pb2.MISMATCH
+
+
+async def test_a_first_upload_sends_without_asking_the_store(
+    stub: uploader_pb2_grpc.UploaderServiceStub,
+    s3: Minio,
+    backend: uploader_pb2.ObjectBackend,
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "first.mp3"
+    sha256 = _mp3(path, 200_000)
+    request = uploader_pb2.UploadRequest(local_path=str(path), backend=backend, key="first.mp3")
+    assert (await _upload(stub, request)).result is not None
+    etag = s3.stat_object(backend.bucket, "first.mp3").etag
+
+    request.first_upload = True  # the same object is there, but the uploader does not look
+    again = await _upload(stub, request)
+    assert again.result is not None, again.failure
+    assert not again.result.already_present and again.progress, "sent again, not skipped"
+    assert again.result.etag == etag
+    assert _stored_sha256(s3, backend.bucket, "first.mp3") == sha256
 
 
 async def test_missing_credentials_are_named_never_shown(

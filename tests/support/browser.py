@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page, expect, sync_playwright
+
+from tests.support.stack import Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -110,3 +112,12 @@ def watched_page(context: BrowserContext, errors: PageErrors) -> Iterator[Page]:
         yield page
     finally:
         page.close()
+
+
+def log_in(page: Page, stack: Stack) -> None:
+    """Open the dashboard, through the login form when the browser has no session yet."""
+    page.goto(f"{stack.console_url}/dashboard")
+    if "/login" in page.url:
+        page.get_by_label("Console token").fill(stack.console_token)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(f"{stack.console_url}/dashboard")

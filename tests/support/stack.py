@@ -118,11 +118,15 @@ class Stack:
     def console_token(self) -> str:
         return self.secrets.path(CONSOLE_TOKEN_ENV).read_text().strip()
 
+    @property
+    def bearer(self) -> dict[str, str]:
+        """Headers of a script calling the console's REST API."""
+        return {"Authorization": f"Bearer {self.console_token}"}
+
     def bucket(self) -> tuple[Minio, str]:
         endpoint = self.state["s3_endpoint"].removeprefix("http://")
-        return Minio(endpoint, "embedded", "embedded", secure=False, region="us-east-1"), self.state[
-            "s3_bucket"
-        ]
+        access_key, secret = self.secrets.embedded_s3()
+        return Minio(endpoint, access_key, secret, secure=False, region="us-east-1"), self.state["s3_bucket"]
 
     @property
     def sandbox(self) -> Sandbox:

@@ -65,7 +65,10 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
         content_type=CONTENT_TYPES.get(
             source["ext"], mimetypes.guess_type(local_path)[0] or "application/octet-stream"
         ),
-        expected_sha256=source["checksum_sha256"],
+        # Recorded when the file was downloaded: the uploader does not read the file twice, and,
+        # with no record of an object at the key, does not ask the store before sending.
+        known_sha256=source["checksum_sha256"],
+        first_upload=not lease.payload.get("force"),
     )
     worker.label = f"{lease.label} → {backend['name']}"
     result: uploader_pb2.UploadResult | None = None
