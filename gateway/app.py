@@ -51,6 +51,9 @@ class JobRequest(BaseModel):
     workers: Count = 0
     track_limit: Count = 0
     playlist_file_text: FileText | None = None  # sent (even empty) = a playlist file
+    upload_backend: Text = ""
+    no_lyrics: bool = False
+    overwrite_lyrics: bool = False
 
 
 class CommandRequest(BaseModel):
@@ -161,6 +164,9 @@ def create_app(settings: Settings) -> FastAPI:
             limit=body.limit,
             workers=body.workers,
             track_limit=body.track_limit,
+            upload_backend=body.upload_backend,
+            no_lyrics=body.no_lyrics,
+            overwrite_lyrics=body.overwrite_lyrics,
         )
         if body.playlist_file_text is not None:
             scope.playlist_file_text = body.playlist_file_text
