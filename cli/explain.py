@@ -11,6 +11,7 @@ from google.protobuf.json_format import MessageToDict
 from rich.console import Console
 
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from cli.session import emit, json_mode
 
 Stub = scheduler_pb2_grpc.SchedulerServiceStub
 Call = Callable[..., Any]
@@ -76,10 +77,13 @@ def register(
         stage: Annotated[str, typer.Option(help="collect, sync, download or upload")] = "",
         as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
     ) -> None:
-        """A job's items with their reasons and the candidates the resolver considered."""
+        """A job's items with their reasons and the candidates the resolver considered.
+
+        Example: catalogsync jobs items 12 --status failed"""
         stub = scheduler()
         statuses = [part.strip() for part in status.split(",") if part.strip()]
         after = 0
+        collected: list[dict[str, Any]] = []
         while True:
             page = call(
                 stub.ListJobItems,
@@ -89,13 +93,16 @@ def register(
             )
             for item in page.items:
                 data = _item_dict(item)
-                if as_json:
+                if json_mode():
+                    collected.append(data)
+                elif as_json:
                     console.print(
                         json.dumps(data, ensure_ascii=False), highlight=False, markup=False, soft_wrap=True
                     )
                 else:
                     _print_item(console, data)
             if len(page.items) < PAGE:
+                emit({"job_id": job_id, "items": collected})
                 return
             after = page.items[-1].id
 

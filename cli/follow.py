@@ -18,19 +18,36 @@ from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
 TERMINAL = {"completed", "completed_with_errors", "failed", "canceled"}
 
 
+def _settled(stage: scheduler_pb2.StageSummary) -> int:
+    return stage.succeeded + stage.failed + stage.skipped + stage.unavailable + stage.canceled
+
+
 def _stage_progress(job: scheduler_pb2.Job) -> tuple[str, int, int]:
     stage = next((s for s in job.stages if s.stage == job.current_stage), None)
     if stage is None:
         return "", 0, 0
-    return (
-        stage.stage,
-        stage.succeeded + stage.failed + stage.skipped + stage.unavailable + stage.canceled,
-        stage.total,
-    )
+    return stage.stage, _settled(stage), stage.total
+
+
+def _show_stages(progress: Progress, tasks: dict[str, Any], job: scheduler_pb2.Job, speed: str) -> None:
+    """Every stage seen so far gets its true counts (a finished stage's bar ends at its final count)."""
+    for stage in job.stages:
+        if stage.stage not in tasks and (stage.stage == job.current_stage or stage.status != "pending"):
+            tasks[stage.stage] = progress.add_task(stage.stage, total=stage.total or None, speed="")
+        if stage.stage in tasks:
+            current = stage.stage == job.current_stage and job.status not in TERMINAL
+            progress.update(
+                tasks[stage.stage],
+                completed=_settled(stage),
+                total=stage.total or (None if current else _settled(stage)),
+                speed=speed if current else "",
+            )
 
 
 def follow(stub: scheduler_pb2_grpc.SchedulerServiceStub, job_id: int, console: Console) -> scheduler_pb2.Job:
-    """Stream the job's updates until it finishes; show a bar per stage (lines when not a terminal)."""
+    """Stream the job's updates until it finishes; a bar per stage (lines when not a terminal).
+
+    The bars end at the job's final counts, read once more after it ended."""
     interactive = console.is_terminal
     last_line = ""
     job = stub.GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=30)
@@ -50,10 +67,7 @@ def follow(stub: scheduler_pb2_grpc.SchedulerServiceStub, job_id: int, console: 
                     job = update.job
                     stage, done, total = _stage_progress(job)
                     speed = f"{human_bytes(job.bytes_per_second)}/s" if job.bytes_per_second else ""
-                    if stage:
-                        if stage not in tasks:
-                            tasks[stage] = progress.add_task(stage, total=total or None, speed="")
-                        progress.update(tasks[stage], completed=done, total=total or None, speed=speed)
+                    _show_stages(progress, tasks, job, speed)
                     line = (
                         f"job {job_id} {job.queue_label}: {stage} {done}/{total} {speed}".rstrip()
                         if stage
@@ -70,6 +84,8 @@ def follow(stub: scheduler_pb2_grpc.SchedulerServiceStub, job_id: int, console: 
                 console.print(f"[yellow]lost the scheduler ({exc.code().name}); reconnecting…[/]")
                 time.sleep(1)
                 job = stub.GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=30)
+        job = stub.GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=30)
+        _show_stages(progress, tasks, job, "")
     return job
 
 

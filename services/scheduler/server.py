@@ -67,7 +67,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             parsed = await self._clients.collector.ParsePlaylistUrls(
                 collector_pb2.ParsePlaylistUrlsRequest(text=request.scope.playlist_file_text), timeout=60
             )
-            errors = [f"line {e.line}: {e.error}" for e in parsed.errors]
+            errors = [f"line {e.line}: {e.error}: {e.text}" for e in parsed.errors]
             if not parsed.playlists:
                 detail = "; ".join(errors[:20]) or "the file has no playlist URLs"
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"no playlist recognised: {detail}")

@@ -64,8 +64,18 @@ def test_dashboard_shows_the_accounts(cookie_stack: Stack, page: Page) -> None:
 
 def test_a_job_with_the_cookie_leaks_it_nowhere(cookie_stack: Stack) -> None:
     done = cookie_stack.cli(
-        "run", "--sources", "kuwo", "--download-sources", "kuwo", "--limit", "1", "--track-limit", "4"
+        "run",
+        "--sources",
+        "kuwo",
+        "--download-sources",
+        "kuwo",
+        "--limit",
+        "1",
+        "--track-limit",
+        "4",
+        check=False,
     )
+    assert done.returncode in (0, 1), done.stdout + done.stderr
     assert leaks(done.stdout + done.stderr) == []
     files = [p for p in (cookie_stack.data_dir / "logs").rglob("*") if p.is_file()]
     assert any(p.name.startswith("resolver") for p in files)

@@ -1,11 +1,12 @@
 """The CLI refuses bad input with a sentence and exit 2 — no traceback, nothing sent to a scheduler.
 
 The scheduler address points at a closed port: had anything been sent, the answer would be
-"the scheduler is not reachable" (exit 1) instead of the refusal asserted here.
+"the scheduler is not reachable" (exit 3) instead of the refusal asserted here.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -72,3 +73,46 @@ def test_out_of_range_numbers_are_refused(args: list[str], expected: str) -> Non
     assert done.returncode == 2, output
     assert expected in output, output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["collect", "--sources", "netease,spotify"], "--sources: unknown spotify"),
+        (["run", "--download-sources", "qq,tidal"], "--download-sources: unknown tidal"),
+        (["sync", "--playlist-ids", "12,abc"], "--playlist-ids must be numbers"),
+        (["download", "--workers", "65"], "--workers"),
+        (["--env-file", "/nonexistent/catalogsync.env", "stats"], "does not exist"),
+    ],
+)
+def test_usage_errors_are_one_json_document_with_exit_2(args: list[str], expected: str) -> None:
+    done = catalogsync("--json", *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    document = json.loads(done.stdout)
+    assert expected in document["error"] and document["exit_code"] == 2
+    assert "Traceback" not in done.stderr
+
+
+def test_an_env_file_in_the_original_format_gives_the_option_defaults(tmp_path: Path) -> None:
+    env_file = tmp_path / "catalogsync.env"
+    env_file.write_text("# original tool\nDOWNLOAD_SOURCES=qq,napster\nWEB_PORT=18080\n")
+    done = catalogsync("--env-file", str(env_file), "download", "--json")
+    assert done.returncode == 2 and "--download-sources: unknown napster" in json.loads(done.stdout)["error"]
+
+
+def test_every_command_help_has_an_example_and_no_markup_artefacts() -> None:
+    top = catalogsync("--help")
+    assert top.returncode == 0 and "``" not in top.stdout
+    for command in [
+        "init-db",
+        "collect",
+        "sync",
+        "download",
+        "run",
+        "upload",
+        "serve",
+        "register-object-backend",
+    ]:
+        done = catalogsync(command, "--help")
+        assert done.returncode == 0 and "Example" in done.stdout and "``" not in done.stdout, command
+    assert "qq,kuwo,migu,qianqian,kugou,netease" in catalogsync("download", "--help").stdout
