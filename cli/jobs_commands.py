@@ -148,26 +148,4 @@ def register(jobs_app: typer.Typer) -> None:
         if item_id is not None:
             _command(job_id, "force_retry_item" if force else "retry_item", item_id)
             return
-        stub = scheduler()
-        retried: list[int] = []
-        while True:
-            page = call(
-                stub.ListJobItems,
-                scheduler_pb2.ListJobItemsRequest(
-                    job_id=job_id, statuses=["failed"], limit=1000, after_id=retried[-1] if retried else 0
-                ),
-            ).items
-            for item in page:
-                request = scheduler_pb2.SendCommandRequest(
-                    job_id=job_id, command="retry_item", item_id=item.id
-                )
-                call(stub.SendCommand, request)
-                retried.append(item.id)
-            if len(page) < 1000:
-                break
-        say(
-            f"retry sent for {len(retried)} failed item(s) of job {job_id}"
-            if retried
-            else f"job {job_id} has no failed item"
-        )
-        emit({"job_id": job_id, "retried": retried})
+        _command(job_id, "retry_failed")
