@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e.conftest import running_stack
 from tests.support import jobs
-from tests.support.processes import Process, free_port, wait_for
+from tests.support.processes import Process, bound_port, wait_for
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -139,19 +139,21 @@ def test_pause_takes_effect_within_a_second_and_resume_finishes(
 
 def test_two_schedulers_share_a_job_and_process_each_item_once(engine_stack: Stack) -> None:
     stub = engine_stack.scheduler()
-    port = free_port()
     env = {
         **engine_stack.env,
         "DATABASE_URL": engine_stack.database_url,
-        "CATALOGSYNC_SCHEDULER_PORT": str(port),
-        "CATALOGSYNC_SCHEDULER_METRICS_PORT": str(free_port()),
+        # Port 0: the second scheduler binds a free port itself and names it in its log.
+        "CATALOGSYNC_SCHEDULER_PORT": "0",
+        "CATALOGSYNC_SCHEDULER_METRICS_PORT": "0",
         "CATALOGSYNC_SCHEDULER_INSTANCE_ID": "second-scheduler",
         "CATALOGSYNC_LIBRARY_ROOT": str(engine_stack.library_root),
         "CATALOGSYNC_UPSTREAM_OVERRIDES": engine_stack.sandbox.overrides,
     }
     second = Process("second-scheduler", ["-m", "services.scheduler"], engine_stack.data_dir / "logs", env)
     try:
-        wait_for(lambda: "listening on" in second.output(), 60, "the second scheduler", second.proc)
+        port = bound_port(
+            second.output, r"listening on [\d.]+:(\d+)", 60, "the second scheduler", second.proc
+        )
         engine_stack.sandbox.set_faults(media_bps=300_000)
         before = sum(engine_stack.sandbox.requests()["media_downloads"].values())
         playlists = jobs.playlist_ids(stub, "kuwo")
