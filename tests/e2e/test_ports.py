@@ -23,9 +23,8 @@ def _occupy() -> socket.socket:
 
 
 def test_a_sandbox_given_a_taken_port_reports_the_conflict(tmp_path: Path) -> None:
-    with _occupy() as taken:
-        with pytest.raises(PortTaken):
-            start_sandbox(tmp_path, port=taken.getsockname()[1])
+    with _occupy() as taken, pytest.raises(PortTaken):
+        start_sandbox(tmp_path, port=taken.getsockname()[1])
 
 
 def test_a_stack_whose_ports_were_taken_comes_up_on_other_ones() -> None:
