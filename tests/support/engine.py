@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ async def eventually(check: Callable[[], Awaitable[object]], what: str, within_s
 
 
 @contextlib.contextmanager
-def refusing_port() -> Any:
+def refusing_port() -> Iterator[int]:
     """A loopback port bound by this process and never listening: connecting to it is refused."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
