@@ -32,6 +32,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free right now (held open together while picked, so never one twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def shows_port_conflict(text: str) -> bool:
     lowered = text.lower()
     return any(sign in lowered for sign in PORT_CONFLICT_SIGNS)

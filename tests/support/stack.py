@@ -19,7 +19,7 @@ from catalogsync.service_auth import ClientTokens
 from catalogsync.v1 import scheduler_pb2_grpc
 from cli.stack import SERVICES
 from cli.stack_secrets import CONSOLE_TOKEN_ENV, StackSecrets
-from tests.support.processes import PORT_ATTEMPTS, ROOT, free_port, shows_port_conflict
+from tests.support.processes import PORT_ATTEMPTS, ROOT, free_ports, shows_port_conflict
 from tests.support.sandbox import Sandbox
 
 CLI = [sys.executable, "-m", "cli.main"]
@@ -70,13 +70,16 @@ class Stack:
         """Start the stack; when a port picked free was taken before its process bound it, on new ports."""
         for attempt in range(1, attempts + 1):
             done = self.cli("stack", "up", timeout=300, check=False)
-            if done.returncode == 0:
-                break
+            # A process whose port another took may look healthy (the other answers its health check).
             conflict = shows_port_conflict(done.stdout + done.stderr + self._log_text())
+            if done.returncode == 0 and not conflict:
+                break
             self.down()
             if not conflict or attempt == attempts:
                 raise AssertionError(
-                    f"catalogsync stack up exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+                    f"catalogsync stack up exited {done.returncode}"
+                    + (" (a port was taken)" if conflict else "")
+                    + f":\n{done.stdout}\n{done.stderr}"
                 )
             logs = self.data_dir / "logs"
             if logs.exists():
@@ -154,7 +157,10 @@ class Stack:
 
 def _assign_ports(env: dict[str, str]) -> dict[str, int]:
     """Pick free ports for every process of the stack and write them into ``env``."""
-    ports = {name: free_port() for name in (*SERVICES, "gateway", "sandbox", "pg", "s3")}
+    names = (*SERVICES, "gateway", "sandbox", "pg", "s3")
+    picked = free_ports(len(names) + len(SERVICES))  # distinct: two free_port() calls may agree
+    ports = dict(zip(names, picked, strict=False))
+    metrics = dict(zip(SERVICES, picked[len(names) :], strict=True))
     env.update(
         {
             "CATALOGSYNC_GATEWAY_PORT": str(ports["gateway"]),
@@ -166,7 +172,7 @@ def _assign_ports(env: dict[str, str]) -> dict[str, int]:
     )
     for service in SERVICES:
         env[f"CATALOGSYNC_{service.upper()}_PORT"] = str(ports[service])
-        env[f"CATALOGSYNC_{service.upper()}_METRICS_PORT"] = str(free_port())
+        env[f"CATALOGSYNC_{service.upper()}_METRICS_PORT"] = str(metrics[service])
     return ports
 
 
