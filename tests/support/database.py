@@ -13,10 +13,10 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from cli.pgserver import EmbeddedPostgres
+from cli.pgserver import EmbeddedPostgres, EmbeddedPostgresError
 from services.scheduler.db.migrate import migrate
 from services.scheduler.db.pool import connect
-from tests.support.processes import free_port
+from tests.support.processes import PortTaken, free_port, shows_port_conflict, start_on_free_ports
 
 ENV_URL = "CATALOGSYNC_TEST_DATABASE_URL"
 
@@ -56,9 +56,19 @@ def start_server(tmp: Path) -> PgServer:
         with psycopg.connect(url, connect_timeout=5):
             pass
         return PgServer(url)
-    embedded = EmbeddedPostgres(tmp / "pgdata", free_port())
-    embedded.start()
+    embedded = start_on_free_ports(lambda: _start_embedded(tmp / "pgdata"))
     return PgServer(embedded.url("postgres"), embedded)
+
+
+def _start_embedded(data_dir: Path) -> EmbeddedPostgres:
+    embedded = EmbeddedPostgres(data_dir, free_port())
+    try:
+        embedded.start()
+    except EmbeddedPostgresError as exc:
+        if shows_port_conflict(str(exc)):
+            raise PortTaken(f"embedded PostgreSQL: port {embedded.port} was taken") from exc
+        raise
+    return embedded
 
 
 def unique_name(prefix: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -10,14 +11,71 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[2]
+PORT_ATTEMPTS = 4
+# What a process says when another one took its port between our pick and its bind.
+PORT_CONFLICT_SIGNS = ("already in use", "failed to bind", "could not bind")
+
+Started = TypeVar("Started")
+
+
+class PortTaken(RuntimeError):
+    """A process could not bind the port it was given: someone else took it first."""
 
 
 def free_port() -> int:
+    """A port free right now; a process given it must be started through ``start_on_free_ports``."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free right now (held open together while picked, so never one twice)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def shows_port_conflict(text: str) -> bool:
+    lowered = text.lower()
+    return any(sign in lowered for sign in PORT_CONFLICT_SIGNS)
+
+
+def start_on_free_ports(start: Callable[[], Started], attempts: int = PORT_ATTEMPTS) -> Started:
+    """Run ``start`` (which picks its own free ports) again while it raises ``PortTaken``.
+
+    A port picked free can be taken before the process binds it; the retry makes that race harmless."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return start()
+        except PortTaken:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable: attempts must be at least 1")
+
+
+def bound_port(
+    output: Callable[[], str], pattern: str, timeout: float, what: str, proc: subprocess.Popen
+) -> int:
+    """The port a process started on port 0 reports in its log (``pattern`` has one group)."""
+    found: list[int] = []
+
+    def reported() -> bool:
+        match = re.search(pattern, output())
+        if match:
+            found.append(int(match.group(1)))
+        return bool(found)
+
+    wait_for(reported, timeout, what, proc)
+    return found[0]
 
 
 def wait_for(

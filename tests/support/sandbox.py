@@ -10,7 +10,14 @@ import httpx
 
 from catalogsync.http_client import UpstreamOverrides, make_client
 from sandbox.hosts import override_string
-from tests.support.processes import Process, free_port, wait_for
+from tests.support.processes import (
+    PortTaken,
+    Process,
+    free_port,
+    shows_port_conflict,
+    start_on_free_ports,
+    wait_for,
+)
 
 
 @dataclass
@@ -54,13 +61,27 @@ class Sandbox:
 def start_sandbox(
     log_dir: Path, *extra_args: str, port: int | None = None, env: dict[str, str] | None = None
 ) -> Sandbox:
-    port = port or free_port()
+    """The sandbox on ``port``, or on a free port (picked again if another process takes it first)."""
+    if port is not None:
+        return _start_sandbox_on(port, log_dir, extra_args, env)
+    return start_on_free_ports(lambda: _start_sandbox_on(free_port(), log_dir, extra_args, env))
+
+
+def _start_sandbox_on(
+    port: int, log_dir: Path, extra_args: tuple[str, ...], env: dict[str, str] | None
+) -> Sandbox:
     process = Process(f"sandbox-{port}", ["-m", "sandbox", "--port", str(port), *extra_args], log_dir, env)
     base = f"http://127.0.0.1:{port}"
-    wait_for(
-        lambda: httpx.get(f"{base}/_sandbox/health", timeout=1).status_code == 200,
-        30,
-        "sandbox",
-        process.proc,
-    )
+    try:
+        wait_for(
+            lambda: httpx.get(f"{base}/_sandbox/health", timeout=1).status_code == 200,
+            30,
+            "sandbox",
+            process.proc,
+        )
+    except RuntimeError as exc:
+        process.stop()
+        if shows_port_conflict(process.output()):
+            raise PortTaken(f"sandbox: port {port} was taken") from exc
+        raise
     return Sandbox(process, base)

@@ -19,7 +19,7 @@ from catalogsync.service_auth import ClientTokens
 from catalogsync.v1 import scheduler_pb2_grpc
 from cli.stack import SERVICES
 from cli.stack_secrets import CONSOLE_TOKEN_ENV, StackSecrets
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import PORT_ATTEMPTS, ROOT, free_ports, shows_port_conflict
 from tests.support.sandbox import Sandbox
 
 CLI = [sys.executable, "-m", "cli.main"]
@@ -34,31 +34,21 @@ class Stack:
 
     @classmethod
     def configure(cls, data_dir: Path, database_url: str = "", **knobs: str) -> Stack:
-        ports = {name: free_port() for name in (*SERVICES, "gateway", "sandbox", "pg", "s3")}
-        metrics = {name: free_port() for name in SERVICES}
         env = {
             **os.environ,
             "CATALOGSYNC_DATA_DIR": str(data_dir),
             "CATALOGSYNC_PLATFORMS": "sandbox",
-            "CATALOGSYNC_GATEWAY_PORT": str(ports["gateway"]),
-            "CATALOGSYNC_SANDBOX_PORT": str(ports["sandbox"]),
-            "CATALOGSYNC_EMBEDDED_PG_PORT": str(ports["pg"]),
-            "CATALOGSYNC_EMBEDDED_S3_PORT": str(ports["s3"]),
-            "CATALOGSYNC_SCHEDULER_ADDR": f"127.0.0.1:{ports['scheduler']}",
             "CATALOGSYNC_LEASE_SECONDS": "6",
             "CATALOGSYNC_INSTANCE_TIMEOUT_SECONDS": "4",
             # Tests clear injected faults and retry at once: parked sources cool down quickly.
             "CATALOGSYNC_SOURCE_COOLDOWN_SECONDS": "1",
             **knobs,
         }
-        for service in SERVICES:
-            env[f"CATALOGSYNC_{service.upper()}_PORT"] = str(ports[service])
-            env[f"CATALOGSYNC_{service.upper()}_METRICS_PORT"] = str(metrics[service])
         for name in ("DATABASE_URL", "CATALOGSYNC_S3_ENDPOINT", "CATALOGSYNC_UPSTREAM_OVERRIDES"):
             env.pop(name, None)
         if database_url:
             env["DATABASE_URL"] = database_url
-        return cls(data_dir, env, ports)
+        return cls(data_dir, env, _assign_ports(env))
 
     def cli(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
@@ -76,14 +66,35 @@ class Stack:
             )
         return done
 
-    def up(self) -> None:
-        self.cli("stack", "up", timeout=300)
+    def up(self, attempts: int = PORT_ATTEMPTS) -> None:
+        """Start the stack; when a port picked free was taken before its process bound it, on new ports."""
+        for attempt in range(1, attempts + 1):
+            done = self.cli("stack", "up", timeout=300, check=False)
+            # A process whose port another took may look healthy (the other answers its health check).
+            conflict = shows_port_conflict(done.stdout + done.stderr + self._log_text())
+            if done.returncode == 0 and not conflict:
+                break
+            self.down()
+            if not conflict or attempt == attempts:
+                raise AssertionError(
+                    f"catalogsync stack up exited {done.returncode}"
+                    + (" (a port was taken)" if conflict else "")
+                    + f":\n{done.stdout}\n{done.stderr}"
+                )
+            logs = self.data_dir / "logs"
+            if logs.exists():
+                logs.rename(self.data_dir / f"logs-port-conflict-{attempt}")
+            self.ports = _assign_ports(self.env)
         self.state = json.loads((self.data_dir / "stack.json").read_text())
         # Processes a test starts next to the stack (a second scheduler) use the stack's token.
         self.env["CATALOGSYNC_SERVICE_TOKEN_FILE"] = str(self.secrets.path("CATALOGSYNC_SERVICE_TOKEN"))
 
     def down(self) -> None:
         self.cli("stack", "down", timeout=120, check=False)
+
+    def _log_text(self) -> str:
+        logs = self.data_dir / "logs"
+        return "".join(path.read_text(errors="replace") for path in sorted(logs.glob("*.log")))
 
     @property
     def database_url(self) -> str:
@@ -146,6 +157,27 @@ class Stack:
     def pids(self) -> dict[str, int]:
         state = json.loads((self.data_dir / "stack.json").read_text())
         return {name: int(pid) for name, pid in state["processes"].items()}
+
+
+def _assign_ports(env: dict[str, str]) -> dict[str, int]:
+    """Pick free ports for every process of the stack and write them into ``env``."""
+    names = (*SERVICES, "gateway", "sandbox", "pg", "s3")
+    picked = free_ports(len(names) + len(SERVICES))  # distinct: two free_port() calls may agree
+    ports = dict(zip(names, picked, strict=False))
+    metrics = dict(zip(SERVICES, picked[len(names) :], strict=True))
+    env.update(
+        {
+            "CATALOGSYNC_GATEWAY_PORT": str(ports["gateway"]),
+            "CATALOGSYNC_SANDBOX_PORT": str(ports["sandbox"]),
+            "CATALOGSYNC_EMBEDDED_PG_PORT": str(ports["pg"]),
+            "CATALOGSYNC_EMBEDDED_S3_PORT": str(ports["s3"]),
+            "CATALOGSYNC_SCHEDULER_ADDR": f"127.0.0.1:{ports['scheduler']}",
+        }
+    )
+    for service in SERVICES:
+        env[f"CATALOGSYNC_{service.upper()}_PORT"] = str(ports[service])
+        env[f"CATALOGSYNC_{service.upper()}_METRICS_PORT"] = str(metrics[service])
+    return ports
 
 
 def last_json_line(output: str) -> dict[str, Any]:

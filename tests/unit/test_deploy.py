@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import yaml
 
 from catalogsync.settings import DEFAULT_PORTS, GATEWAY_DEFAULT_PORT, SettingsError
 from services.uploader.backends import BackendError, Credentials
+from tests.support.processes import bound_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -407,12 +407,6 @@ def test_env_check_catches_a_typo_a_missing_value_and_a_misplaced_name() -> None
     assert "compose:gateway: CATALOGSYNC_S3_BUCKET is set but gateway never reads it" in problems
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_compose_grpc_healthcheck_command_works_against_a_real_server(tmp_path: Path) -> None:
     test = _compose()["services"]["collector"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "python", "-c"]
@@ -421,11 +415,10 @@ def test_compose_grpc_healthcheck_command_works_against_a_real_server(tmp_path: 
     def check(address: str) -> int:
         return _run([sys.executable, "-c", script, address]).returncode
 
-    port = _free_port()
     env = {
         "PATH": f"{BIN}:/usr/bin:/bin",
         "CATALOGSYNC_BIND_HOST": "127.0.0.1",
-        "CATALOGSYNC_COLLECTOR_PORT": str(port),
+        "CATALOGSYNC_COLLECTOR_PORT": "0",  # the collector binds a free port itself and logs it
         "CATALOGSYNC_COLLECTOR_METRICS_PORT": "0",
     }
     with (tmp_path / "collector.log").open("w") as log:
@@ -433,6 +426,8 @@ def test_compose_grpc_healthcheck_command_works_against_a_real_server(tmp_path: 
             [sys.executable, "-m", "services.collector"], env=env, cwd=ROOT, stdout=log, stderr=log
         )
         try:
+            log_text = (tmp_path / "collector.log").read_text
+            port = bound_port(log_text, r"listening on [\d.]+:(\d+)", 30, "the collector", server)
             deadline = time.monotonic() + 30
             while check(f"127.0.0.1:{port}") != 0:
                 assert server.poll() is None, (tmp_path / "collector.log").read_text()

@@ -48,8 +48,8 @@ def migrations() -> list[Migration]:
     return found
 
 
-async def migrate(conn: psycopg.AsyncConnection) -> list[str]:
-    """Apply every pending migration; return the names applied (empty when up to date)."""
+async def migrate(conn: psycopg.AsyncConnection, up_to: int | None = None) -> list[str]:
+    """Apply every pending migration (or those up to version ``up_to``); return the names applied."""
     applied_now: list[str] = []
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
@@ -61,6 +61,8 @@ async def migrate(conn: psycopg.AsyncConnection) -> list[str]:
         cursor = await conn.execute("SELECT version, name, checksum FROM schema_migrations")
         applied = {row["version"]: (row["name"], row["checksum"]) for row in await cursor.fetchall()}
         for migration in migrations():
+            if up_to is not None and migration.version > up_to:
+                break
             if migration.version in applied:
                 if applied[migration.version][1] != migration.checksum:
                     raise MigrationError(

@@ -71,3 +71,16 @@ class WorkerState:
 
 Processor = Callable[[EngineContext, JobInfo, Lease, WorkerState], Awaitable[Outcome]]
 Precheck = Callable[[EngineContext, JobInfo, list[Lease]], Awaitable[dict[int, Outcome]]]
+StageHook = Callable[[EngineContext, int, int], Awaitable[None]]  # (ctx, job id, stage id)
+
+
+@dataclass(frozen=True)
+class StageHooks:
+    """Side work of a stage, run in the background (never inside the engine loop).
+
+    ``while_running`` runs every few seconds while the stage runs; ``after_close`` once after the
+    stage closed (after the last ``while_running`` ended). The job finishes only once
+    ``after_close`` has ended (or the process running it stopped); pause and cancel apply at once."""
+
+    while_running: StageHook | None = None
+    after_close: StageHook | None = None

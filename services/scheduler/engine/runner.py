@@ -6,6 +6,12 @@ current stage, keep a local worker pool on it while items wait, close the
 stage when nothing is left, finish the job after its last stage. All state is
 in PostgreSQL and every transition is a compare-and-set, so any number of
 processes can run this loop on one database.
+
+The loop awaits nothing slower than a database round trip: worker pools and
+the stages' hooks (exports, the catalog export command) run as background
+tasks. A stage's after-close hook is recorded on the stage row
+(``hooks.after_close``: running → done/failed/interrupted, with the process running
+it); the job finishes once it has ended or that process has stopped.
 """
 
 from __future__ import annotations
@@ -13,24 +19,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from services.scheduler.db.queries import Q
-from services.scheduler.engine import commands, hooks, lanes, planning, recovery
-from services.scheduler.engine.context import EngineContext, JobInfo
+from services.scheduler.engine import commands, lanes, planning, recovery
+from services.scheduler.engine.background import BackgroundWork
+from services.scheduler.engine.context import EngineContext, JobInfo, StageHooks
 from services.scheduler.engine.jobdefs import TERMINAL_STATUSES
 from services.scheduler.engine.journal import record
 from services.scheduler.engine.notify import Change
 from services.scheduler.engine.workers import StagePool
-from services.scheduler.stages import PRECHECKS, PROCESSORS
+from services.scheduler.stages import HOOKS, PRECHECKS, PROCESSORS
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 2.0
 DATABASE_RETRY_SECONDS = 1.0
 MAX_PLAN_FAILURES = 3
-EXPORT_CHECK_SECONDS = 2.0
+HOOK_INTERVAL_SECONDS = 2.0
 STAGE_DONE = frozenset({"completed", "completed_with_errors", "failed", "canceled"})
 
 
@@ -40,7 +49,8 @@ class Runner:
         self.pools: dict[tuple[int, int], StagePool] = {}
         self._last_sweep = 0.0
         self._plan_failures: dict[int, int] = {}
-        self._export_checked: dict[int, float] = {}
+        self._hook_started: dict[int, float] = {}
+        self.background = BackgroundWork()
 
     async def run(self) -> None:
         queue = self.ctx.listener.subscribe()
@@ -66,9 +76,11 @@ class Runner:
             queue.get_nowait()
 
     async def shutdown(self, grace: float) -> None:
-        """Let local workers finish within ``grace``; give back what they still hold."""
+        """Let local workers and hooks finish within ``grace``; give back what they still hold."""
         pools = list(self.pools.values())
-        await asyncio.gather(*(pool.shutdown(grace) for pool in pools), return_exceptions=True)
+        await asyncio.gather(
+            *(pool.shutdown(grace) for pool in pools), self.background.shutdown(grace), return_exceptions=True
+        )
         self.pools.clear()
 
     async def tick(self) -> None:
@@ -113,7 +125,10 @@ class Runner:
                 stages = await (await conn.execute(Q["job_stages"], {"job_id": info.id})).fetchall()
             current = next((s for s in stages if s["status"] not in STAGE_DONE), None)
             if current is None:
-                await self._finish_job(info, stages)
+                if not await self._after_close_pending(stages):
+                    await self._finish_job(info, stages)
+                elif job["status"] == "pause_requested":
+                    await self._settle_pause(info)
                 return
             if job["status"] == "pause_requested":
                 await self._settle_pause(info)
@@ -181,12 +196,9 @@ class Runner:
         assert counts is not None
         key = (job.id, stage["id"])
         pool = self.pools.get(key)
-        settled = counts["waiting"] == 0 and counts["running"] == 0
-        if stage["stage"] == "download" and (
-            settled or time.monotonic() - self._export_checked.get(stage["id"], 0.0) >= EXPORT_CHECK_SECONDS
-        ):
-            self._export_checked[stage["id"]] = time.monotonic()
-            await hooks.export_finished_playlists(self.ctx, job.id, stage["id"])
+        stage_hooks = HOOKS.get(stage["stage"])
+        if stage_hooks is not None:
+            self._start_while_running(job, stage, stage_hooks)
         if counts["waiting"] > 0:
             if pool is None or pool.done:
                 pool = StagePool(
@@ -227,9 +239,64 @@ class Runner:
                 f"{counts['unavailable']} unavailable",
                 stage=stage["stage"],
             )
-        if stage["stage"] == "download":
-            await hooks.catalog_export(self.ctx, job.id, stage["id"])
+            if stage_hooks is not None and stage_hooks.after_close is not None:
+                await self._mark_after_close(conn, stage["id"], "running")
+        if stage_hooks is not None and stage_hooks.after_close is not None:
+            self.background.start(
+                ("after_close", stage["id"]), lambda: self._run_after_close(job, stage["id"], stage_hooks)
+            )
         return True
+
+    def _start_while_running(self, job: JobInfo, stage: dict[str, Any], stage_hooks: StageHooks) -> None:
+        hook = stage_hooks.while_running
+        if hook is None:
+            return
+        if time.monotonic() - self._hook_started.get(stage["id"], 0.0) < HOOK_INTERVAL_SECONDS:
+            return
+        started = self.background.start(
+            ("while_running", stage["id"]), lambda: hook(self.ctx, job.id, stage["id"])
+        )
+        if started:
+            self._hook_started[stage["id"]] = time.monotonic()
+
+    async def _run_after_close(self, job: JobInfo, stage_id: int, stage_hooks: StageHooks) -> None:
+        assert stage_hooks.after_close is not None
+        await self.background.settled(("while_running", stage_id))
+        self._hook_started.pop(stage_id, None)
+        outcome = "interrupted"
+        try:
+            await stage_hooks.after_close(self.ctx, job.id, stage_id)
+            outcome = "done"
+        except Exception:
+            outcome = "failed"
+            raise
+        finally:
+            async with self.ctx.pool.connection() as conn:
+                await self._mark_after_close(conn, stage_id, outcome)
+
+    async def _mark_after_close(self, conn: psycopg.AsyncConnection, stage_id: int, state: str) -> None:
+        hooks = {"after_close": state, "after_close_by": self.ctx.instance_id}
+        await conn.execute(Q["set_stage_hooks"], {"stage_id": stage_id, "hooks": Jsonb(hooks)})
+
+    async def _after_close_pending(self, stages: list[dict[str, Any]]) -> bool:
+        """Some stage's after-close hook still runs, here or in a scheduler process that is alive."""
+        for stage in stages:
+            hooks = stage["hooks"] or {}
+            if hooks.get("after_close") != "running":
+                continue
+            if self.background.running(("after_close", stage["id"])):
+                return True
+            owner = hooks.get("after_close_by")
+            if owner == self.ctx.instance_id:
+                continue  # this process no longer runs it: it was lost with an earlier run of this process
+            timeout = timedelta(seconds=self.ctx.settings.instance_timeout_seconds)
+            async with self.ctx.pool.connection() as conn:
+                row = await (
+                    await conn.execute(Q["instance_alive"], {"id": owner, "timeout": timeout})
+                ).fetchone()
+            if row is not None and row["alive"]:
+                return True
+        return False
 
     async def _settle_pause(self, job: JobInfo) -> None:
         if any(key[0] == job.id and not pool.done for key, pool in self.pools.items()):

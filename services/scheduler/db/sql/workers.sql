@@ -45,3 +45,9 @@ UPDATE scheduler_instances SET heartbeat_at = now() WHERE id = %(id)s RETURNING 
 
 -- name: stop_instance
 UPDATE scheduler_instances SET stopped_at = now() WHERE id = %(id)s;
+
+-- name: instance_alive
+-- Whether a scheduler process still runs (heartbeat fresh, not stopped).
+SELECT EXISTS (SELECT 1 FROM scheduler_instances
+                WHERE id = %(id)s AND stopped_at IS NULL
+                  AND heartbeat_at > now() - %(timeout)s::interval) AS alive;

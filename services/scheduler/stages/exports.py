@@ -2,13 +2,15 @@
 
 Playlist exports: when every song of one of a scoped job's playlists is settled
 in the download stage, the downloader writes the playlist's export folder (an
-M3U8 of its local files); this is evaluated from the database on every engine
-tick, so playlists finished before a restart are back-filled, and once more for
-all of them when the stage ends.
+M3U8 of its local files); this is evaluated from the database every few seconds
+while the stage runs, so playlists finished before a restart are back-filled, and
+once more for all of them when the stage ends.
 
 ``CATALOG_EXPORT_COMMAND`` (run in ``CATALOG_EXPORT_WORKDIR``) runs once after a
 download stage ends, so a downstream reader (a music server's read-only catalog)
 refreshes after new files land. Events: catalog_export_started / skipped / succeeded / failed.
+
+Both run as the download stage's background hooks (``stages.HOOKS``), never inside the engine loop.
 """
 
 from __future__ import annotations
@@ -75,15 +77,15 @@ async def catalog_export(ctx: EngineContext, job_id: int, stage_id: int) -> None
         )
 
 
-async def export_finished_playlists(ctx: EngineContext, job_id: int, stage_id: int) -> int:
-    """Write the export folder of every playlist of the job that just finished; return how many."""
+async def export_finished_playlists(ctx: EngineContext, job_id: int, stage_id: int) -> None:
+    """Write the export folder of every playlist of the job that just finished."""
     async with ctx.pool.connection() as conn:
         ready = await (
             await conn.execute(Q["playlists_ready_for_export"], {"job_id": job_id, "stage_id": stage_id})
         ).fetchall()
         root = await active_root(conn) if ready else None
     if root is None:
-        return 0
+        return
     for playlist in ready:
         async with ctx.pool.connection() as conn:
             rows = await (
@@ -109,7 +111,7 @@ async def export_finished_playlists(ctx: EngineContext, job_id: int, stage_id: i
             written = await ctx.clients.downloader.WritePlaylistExport(request, timeout=60)
         except grpc.aio.AioRpcError as exc:
             log.warning("export of playlist %s failed: %s", playlist["id"], exc.details())
-            return 0
+            return
         async with ctx.pool.connection() as conn, conn.transaction():
             await conn.execute(
                 Q["mark_playlist_exported"], {"stage_id": stage_id, "playlist_id": playlist["id"]}
@@ -123,4 +125,9 @@ async def export_finished_playlists(ctx: EngineContext, job_id: int, stage_id: i
                 stage="download",
                 data={"playlist_id": playlist["id"], "folder": written.folder},
             )
-    return len(ready)
+
+
+async def after_download(ctx: EngineContext, job_id: int, stage_id: int) -> None:
+    """Once the download stage closed: the last playlist exports, then the catalog export command."""
+    await export_finished_playlists(ctx, job_id, stage_id)
+    await catalog_export(ctx, job_id, stage_id)
