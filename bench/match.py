@@ -39,7 +39,9 @@ from catalogsync.v1 import common_pb2, downloader_pb2, downloader_pb2_grpc, reso
 from sandbox import audio, ids
 from sandbox.catalog import DOWNLOAD_SOURCES, ORIGINAL, VARIANTS, Catalog, CatalogConfig
 from sandbox.hosts import override_string
+from sandbox.platforms import qq_gateway
 from sandbox.platforms.kugou import VIP_ONLY_LABELS as KUGOU_VIP_ONLY
+from sandbox.platforms.netease_vip import ANONYMOUS_CEILING as NETEASE_ANONYMOUS_CEILING
 from sandbox.vocabulary import FIXED_WORKS
 from services.resolver.sources.base import QUALITY_RANK
 
@@ -94,6 +96,10 @@ def best_served(catalog: Catalog, key: int) -> int:
             continue
         for quality in catalog.qualities(source, key):
             if source == "kugou" and quality.label in KUGOU_VIP_ONLY:
+                continue
+            if source == "qq" and not qq_gateway.file_allowed(catalog, key, quality.label, vip=False):
+                continue
+            if source == "netease" and QUALITY_RANK[quality.label] > QUALITY_RANK[NETEASE_ANONYMOUS_CEILING]:
                 continue
             served = catalog.served(source, key, quality.label)
             best = max(best, QUALITY_RANK[served.label] if served else 0)
