@@ -1,8 +1,10 @@
 """The user's own platform accounts: login cookies from the environment or a mounted file.
 
 ``CATALOGSYNC_<PLATFORM>_COOKIE`` holds the cookie header text (``name=value; name=value``);
-``CATALOGSYNC_<PLATFORM>_COOKIE_FILE`` names a file holding it instead (a Kubernetes Secret
-mounted read-only). The value is a secret: it is read only in the processes that talk to the
+``CATALOGSYNC_<PLATFORM>_COOKIE_FILE`` names a file holding it instead; ``CATALOGSYNC_ACCOUNTS_DIR``
+names a folder with one file per platform, named after it (``qq``, ``netease``, …) — a Kubernetes
+Secret or a compose bind mount, read-only; a platform without a file there has no account. The
+variables win over the folder. The value is a secret: it is read only in the processes that talk to the
 platform, never logged, stored or returned — :class:`Account` hides it from ``repr``.
 """
 
@@ -16,6 +18,7 @@ from pathlib import Path
 
 ACCOUNT_PLATFORMS = ("netease", "qq", "kuwo", "kugou", "migu", "qianqian")
 MAX_COOKIE_BYTES = 16 * 1024
+ACCOUNTS_DIR_VARIABLE = "CATALOGSYNC_ACCOUNTS_DIR"
 
 
 class AccountError(ValueError):
@@ -53,6 +56,15 @@ def parse_cookie_text(text: str) -> dict[str, str]:
     return pairs
 
 
+def _read_cookie_file(path: Path, origin: str) -> str:
+    try:
+        if path.stat().st_size > MAX_COOKIE_BYTES:
+            raise AccountError(f"{origin}: the file is larger than {MAX_COOKIE_BYTES} bytes")
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AccountError(f"{origin}: cannot read the cookie file ({type(exc).__name__})") from None
+
+
 def load_account(platform: str, environ: Mapping[str, str] | None = None) -> Account | None:
     """The account configured for ``platform``, None when none is set."""
     env = os.environ if environ is None else environ
@@ -60,15 +72,13 @@ def load_account(platform: str, environ: Mapping[str, str] | None = None) -> Acc
     text = env.get(key, "").strip()
     origin = key
     file_name = env.get(f"{key}_FILE", "").strip()
+    folder = env.get(ACCOUNTS_DIR_VARIABLE, "").strip()
     if not text and file_name:
         origin = f"{key}_FILE"
-        path = Path(file_name)
-        try:
-            if path.stat().st_size > MAX_COOKIE_BYTES:
-                raise AccountError(f"{origin}: the file is larger than {MAX_COOKIE_BYTES} bytes")
-            text = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise AccountError(f"{origin}: cannot read the cookie file ({type(exc).__name__})") from None
+        text = _read_cookie_file(Path(file_name), origin)
+    elif not text and folder and (Path(folder) / platform).is_file():
+        origin = f"{ACCOUNTS_DIR_VARIABLE}/{platform}"
+        text = _read_cookie_file(Path(folder) / platform, origin)
     if not text:
         return None
     cookies = parse_cookie_text(text)

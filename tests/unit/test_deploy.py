@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
+from catalogsync.accounts import ACCOUNT_PLATFORMS
 from catalogsync.settings import DEFAULT_PORTS, GATEWAY_DEFAULT_PORT, SettingsError
 from services.uploader.backends import BackendError, Credentials
 from tests.support.processes import bound_port
@@ -484,7 +485,7 @@ STRONG_SECRET_PATTERNS = [
     re.compile(r"minioadmin", re.I),  # MinIO's well-known default credentials
 ]
 ASSIGNED_SECRET = re.compile(
-    r"(?i)(password|secret|access_key|token)[a-z_]*[\"']?[ \t]*[:=][ \t]*[\"']?(?![$<{(])[^\s\"']{6,}"
+    r"(?i)(password|secret(?!name:)|access_key|token)[a-z_]*[\"']?[ \t]*[:=][ \t]*[\"']?(?![$<{(])[^\s\"']{6,}"
 )
 
 
@@ -604,3 +605,24 @@ def test_each_token_goes_only_to_the_processes_that_use_it(kustomization: str) -
     assert {p for p, names in compose.items() if "CATALOGSYNC_S3_SECRET_ACCESS_KEY" in names} == {"uploader"}
     assert {p for p, names in compose.items() if "CATALOGSYNC_CONSOLE_TOKEN" in names} == {"gateway"}
     assert {p for p, names in compose.items() if "CATALOGSYNC_OPERATOR_TOKEN" in names} == {"scheduler"}
+
+
+@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+def test_platform_accounts_reach_only_the_collector_and_the_resolver(kustomization: str) -> None:
+    holders = {
+        c.process for c in k8s_containers(_rendered(kustomization)) if "CATALOGSYNC_ACCOUNTS_DIR" in c.own
+    }
+    assert holders == {"collector", "resolver"}
+    for workload in _workloads(_rendered(kustomization)).values():
+        volumes = workload["spec"]["template"]["spec"].get("volumes", [])
+        secrets = {v["secret"]["secretName"]: v["secret"] for v in volumes if "secret" in v}
+        if workload["metadata"]["name"] in holders:
+            assert secrets["catalog-sync-accounts"]["optional"] is True  # anonymous use needs no Secret
+        else:
+            assert "catalog-sync-accounts" not in secrets
+    compose = {c.process: set(c.env) for c in compose_containers()}
+    cookie_holders = {p for p, names in compose.items() if any(n.endswith("_COOKIE") for n in names)}
+    assert cookie_holders == {"collector", "resolver"}
+    assert {n for n in compose["resolver"] if n.endswith("_COOKIE")} == {
+        f"CATALOGSYNC_{platform.upper()}_COOKIE" for platform in ACCOUNT_PLATFORMS
+    }
