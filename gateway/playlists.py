@@ -94,6 +94,7 @@ def _selection(body: Selection) -> scheduler_pb2.PlaylistSelection:
 
 def playlist_row(msg: scheduler_pb2.Playlist) -> dict[str, Any]:
     data = convert.message(msg)
+    data.update(id=msg.id, play_count=msg.play_count)  # numbers, not the strings JSON gives int64
     data["status_label"] = PLAYLIST_STATUSES.get(msg.status, msg.status)
     data["percent"] = round(100 * msg.downloaded_count / msg.song_count) if msg.song_count else 0
     return data

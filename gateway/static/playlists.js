@@ -124,7 +124,7 @@
       const status = el("td");
       status.dataset.label = "Status";
       status.append(el("span", `${row.status_label} ${row.status}`, `badge ${row.status}`));
-      const plays = el("td", compact.format(row.play_count));
+      const plays = el("td", compact.format(Number(row.play_count)));
       plays.dataset.label = "Plays";
       const actions = el("td", undefined, "actions");
       if (row.status === "downloaded") {
@@ -143,8 +143,8 @@
     history.replaceState(null, "", `/playlists${query().toString() ? "?" + query() : ""}`);
     try {
       const answer = await answerOf(await fetch(`/api/playlists?${query()}`));
-      rows = answer.playlists;
-      total = answer.total;
+      rows = answer.playlists.map((row) => ({...row, id: Number(row.id)}));
+      total = Number(answer.total);
       pageInfo.textContent = `page ${answer.page} of ${whole.format(answer.pages)} · ${whole.format(total)} playlists`;
       prev.disabled = answer.page <= 1;
       next.disabled = answer.page >= answer.pages;
