@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from catalogsync.playlist_pool import PLAYLIST_STATUSES
 from catalogsync.v1 import downloader_pb2, downloader_pb2_grpc, scheduler_pb2
 from services.scheduler.db.queries import Q
-from services.scheduler.playlist_pool import Refusal, create_jobs, download_plan, selected
+from services.scheduler.playlist_pool import Connection, Refusal, create_jobs, download_plan, selected
 
 BUNDLE_NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 ZIP_TIMEOUT_S = 3600
@@ -33,7 +32,7 @@ def _not_ready_reason(row: dict[str, Any]) -> str:
 
 
 async def export(
-    conn: psycopg.AsyncConnection, selection: scheduler_pb2.PlaylistSelection, snapshot: dict[str, Any]
+    conn: Connection, selection: scheduler_pb2.PlaylistSelection, snapshot: dict[str, Any]
 ) -> scheduler_pb2.ExportPlaylistsResponse:
     rows = await selected(conn, selection)
     waiting = [r for r in rows if r["status"] != "downloaded"]
@@ -62,9 +61,7 @@ async def export(
     )
 
 
-async def _chosen(
-    conn: psycopg.AsyncConnection, request: scheduler_pb2.StreamPlaylistZipRequest
-) -> tuple[str, list[int]]:
+async def _chosen(conn: Connection, request: scheduler_pb2.StreamPlaylistZipRequest) -> tuple[str, list[int]]:
     """(download file name, playlist ids) of a single playlist or a bundle."""
     if request.bundle_name:
         if not BUNDLE_NAME.match(request.bundle_name):
@@ -102,7 +99,7 @@ def _folders(
 
 
 async def zip_request(
-    conn: psycopg.AsyncConnection, request: scheduler_pb2.StreamPlaylistZipRequest
+    conn: Connection, request: scheduler_pb2.StreamPlaylistZipRequest
 ) -> tuple[str, downloader_pb2.PlaylistZipRequest]:
     """What the downloader is asked to zip; refused unless every playlist is downloaded."""
     file_name, ids = await _chosen(conn, request)
@@ -122,7 +119,7 @@ async def zip_request(
 
 
 async def stream_zip(
-    pool: AsyncConnectionPool,
+    pool: AsyncConnectionPool[Connection],
     downloader: downloader_pb2_grpc.DownloaderServiceStub,
     request: scheduler_pb2.StreamPlaylistZipRequest,
 ) -> AsyncIterator[scheduler_pb2.ExportZipChunk]:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import grpc
 import psycopg
+from psycopg.rows import DictRow
 
 from catalogsync.playlist_pool import EMPTY_HINT, PLAYLIST_STATUSES, POOL_KINDS
 from catalogsync.v1 import scheduler_pb2
@@ -20,6 +21,7 @@ from services.scheduler.config import DISCOVERY_PLATFORMS
 from services.scheduler.db.queries import Q
 
 T = TypeVar("T")
+Connection = psycopg.AsyncConnection[DictRow]
 SELECTION_MAX = 10_000
 DEFAULT_PAGE = 50
 PAGE_MAX = 1000
@@ -100,7 +102,7 @@ def playlist_message(row: dict[str, Any]) -> scheduler_pb2.Playlist:
 
 
 async def list_page(
-    conn: psycopg.AsyncConnection, request: scheduler_pb2.ListPlaylistsRequest
+    conn: Connection, request: scheduler_pb2.ListPlaylistsRequest
 ) -> scheduler_pb2.ListPlaylistsResponse:
     check_filter(request)
     limit = min(request.limit or DEFAULT_PAGE, PAGE_MAX)
@@ -111,9 +113,7 @@ async def list_page(
     return scheduler_pb2.ListPlaylistsResponse(playlists=[playlist_message(r) for r in rows], total=total)
 
 
-async def selected(
-    conn: psycopg.AsyncConnection, selection: scheduler_pb2.PlaylistSelection
-) -> list[dict[str, Any]]:
+async def selected(conn: Connection, selection: scheduler_pb2.PlaylistSelection) -> list[dict[str, Any]]:
     """The selected playlists, classified, in id order; refused when none, unknown ids or too many."""
     if selection.all_matching:
         check_filter(selection.filter)
@@ -148,7 +148,7 @@ async def selected(
 
 def needs_sync(row: dict[str, Any]) -> bool:
     """Unsynced, or synced with no songs (the "sync recommended" hint): a download alone does nothing."""
-    return row["status"] == "unsynced" or row["song_count"] == 0
+    return bool(row["status"] == "unsynced" or row["song_count"] == 0)
 
 
 def download_plan(
@@ -168,7 +168,7 @@ def download_plan(
 
 
 async def create_jobs(
-    conn: psycopg.AsyncConnection, plans: Sequence[PlannedJob], snapshot: dict[str, Any]
+    conn: Connection, plans: Sequence[PlannedJob], snapshot: dict[str, Any]
 ) -> list[scheduler_pb2.PlaylistJob]:
     """One job per plan, all or none."""
     created = []
@@ -188,7 +188,7 @@ async def create_jobs(
 
 
 async def sync(
-    conn: psycopg.AsyncConnection, selection: scheduler_pb2.PlaylistSelection, snapshot: dict[str, Any]
+    conn: Connection, selection: scheduler_pb2.PlaylistSelection, snapshot: dict[str, Any]
 ) -> scheduler_pb2.PlaylistJobsResponse:
     rows = await selected(conn, selection)
     plan = [PlannedJob("sync_only", tuple(r["id"] for r in rows))]
@@ -198,7 +198,7 @@ async def sync(
 
 
 async def download(
-    conn: psycopg.AsyncConnection, selection: scheduler_pb2.PlaylistSelection, snapshot: dict[str, Any]
+    conn: Connection, selection: scheduler_pb2.PlaylistSelection, snapshot: dict[str, Any]
 ) -> scheduler_pb2.PlaylistJobsResponse:
     rows = await selected(conn, selection)
     plans, skipped = download_plan(rows)
@@ -208,7 +208,7 @@ async def download(
 
 
 async def set_wanted(
-    conn: psycopg.AsyncConnection, request: scheduler_pb2.SetPlaylistsWantedRequest
+    conn: Connection, request: scheduler_pb2.SetPlaylistsWantedRequest
 ) -> scheduler_pb2.SetPlaylistsWantedResponse:
     rows = await selected(conn, request.selection)
     changed = await (
