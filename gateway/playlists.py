@@ -34,6 +34,11 @@ SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,80}\.zip$")
 FilterText = Annotated[str, Query(max_length=200, description="empty = any")]
 NumberText = Annotated[str, Query(max_length=20, description="a whole number; empty = the default")]
 PlaylistIdPath = Annotated[int, Path(ge=1, le=INT64_MAX, description="a playlist id")]
+ZIP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the ZIP, streamed as it is built", "content": {"application/zip": {}}},
+    404: {"description": "no such playlist or bundle"},
+    409: {"description": "not every song is downloaded: nothing is sent"},
+}
 BundleNamePath = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9_-]{20,64}$", description="the bundle name export-zip answered")
 ]
@@ -212,12 +217,16 @@ def playlists_router(scheduler: Scheduler, templates: Jinja2Templates) -> APIRou
             data["download_url"] = f"/api/exports/bundles/{reply.bundle_name}.zip"
         return data
 
-    @router.get("/api/playlists/{playlist_id}/export.zip", response_class=StreamingResponse)
+    @router.get(
+        "/api/playlists/{playlist_id}/export.zip", response_class=StreamingResponse, responses=ZIP_RESPONSES
+    )
     async def playlist_zip(playlist_id: PlaylistIdPath) -> StreamingResponse:
         """One downloaded playlist as a ZIP: its songs (and ``.lrc``) under safe names and an M3U8."""
         return await _zip_response(scheduler, scheduler_pb2.StreamPlaylistZipRequest(playlist_id=playlist_id))
 
-    @router.get("/api/exports/bundles/{bundle_name}.zip", response_class=StreamingResponse)
+    @router.get(
+        "/api/exports/bundles/{bundle_name}.zip", response_class=StreamingResponse, responses=ZIP_RESPONSES
+    )
     async def bundle_zip(bundle_name: BundleNamePath) -> StreamingResponse:
         """A bundle export-zip prepared (valid for a day): one folder per playlist."""
         return await _zip_response(scheduler, scheduler_pb2.StreamPlaylistZipRequest(bundle_name=bundle_name))
