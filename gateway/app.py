@@ -39,6 +39,7 @@ from gateway.limits import (
 )
 from gateway.live import JobFeed
 from gateway.login import login_router
+from gateway.playlists import playlists_router
 from gateway.security import ConsoleGuard
 
 HERE = Path(__file__).parent
@@ -196,5 +197,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dashboard_router(scheduler, templates))
     app.include_router(job_page_router(scheduler, templates))
     app.include_router(explain_router(scheduler))
+    app.include_router(playlists_router(scheduler, templates))
 
     return app

@@ -17,6 +17,7 @@ from services.downloader.download import DownloadJob
 from services.downloader.export import write_export
 from services.downloader.failures import Refused
 from services.downloader.janitor import Janitor
+from services.downloader.playlist_zip import stream as zip_stream
 from services.downloader.space import check_space
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,20 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         except Refused as exc:
             return downloader_pb2.CheckSpaceResponse(error=exc.message)
         return await asyncio.to_thread(check_space, request.library_root)
+
+    async def StreamPlaylistZip(
+        self, request: downloader_pb2.PlaylistZipRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[downloader_pb2.PlaylistZipChunk]:
+        try:
+            async for chunk in zip_stream(request, self._settings.authority.roots):
+                yield chunk
+        except Refused as exc:
+            code = (
+                grpc.StatusCode.INVALID_ARGUMENT
+                if exc.kind_name == "INVALID"
+                else grpc.StatusCode.FAILED_PRECONDITION
+            )
+            await context.abort(code, exc.message)
 
 
 def registration(

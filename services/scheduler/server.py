@@ -12,7 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from catalogsync.grpc_server import Registration
 from catalogsync.v1 import collector_pb2, downloader_pb2, resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
-from services.scheduler import jobs, pins, storage
+from services.scheduler import jobs, pins, playlist_export, playlist_pool, storage
 from services.scheduler.clients import Clients
 from services.scheduler.config import Settings
 from services.scheduler.db.queries import Q
@@ -20,7 +20,8 @@ from services.scheduler.engine import commands
 from services.scheduler.engine.jobdefs import ALL_STATUSES, ITEM_STATUSES, STAGE_NAMES, TERMINAL_STATUSES
 from services.scheduler.engine.journal import record
 from services.scheduler.engine.notify import Listener, notify
-from services.scheduler.views import backend_message, event_message, item_message, playlist_message
+from services.scheduler.playlist_pool import refused_in_words
+from services.scheduler.views import backend_message, event_message, item_message
 
 log = logging.getLogger(__name__)
 WATCH_DEBOUNCE_S = 0.25
@@ -288,20 +289,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         self, request: scheduler_pb2.ListPlaylistsRequest, context: grpc.aio.ServicerContext
     ) -> scheduler_pb2.ListPlaylistsResponse:
         async with self._pool.connection() as conn:
-            rows = await (
-                await conn.execute(
-                    Q["list_playlists"],
-                    {
-                        "platform": request.platform,
-                        "pool_kind": request.pool_kind,
-                        "keyword": request.keyword,
-                        "limit": _page(request.limit, 50),
-                        "offset": max(0, request.offset),
-                    },
-                )
-            ).fetchall()
-        total = rows[0]["total_rows"] if rows else 0
-        return scheduler_pb2.ListPlaylistsResponse(playlists=[playlist_message(r) for r in rows], total=total)
+            return await refused_in_words(context, playlist_pool.list_page(conn, request))
 
     async def RegisterObjectBackend(
         self, request: scheduler_pb2.RegisterObjectBackendRequest, context: grpc.aio.ServicerContext
@@ -384,6 +372,45 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             await context.abort(
                 grpc.StatusCode.UNAVAILABLE, f"the resolver did not answer: {exc.code().name}"
             )
+
+    async def SyncPlaylists(
+        self, request: scheduler_pb2.PlaylistSelection, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.PlaylistJobsResponse:
+        async with self._pool.connection() as conn:
+            return await refused_in_words(
+                context, playlist_pool.sync(conn, request, self._settings_snapshot())
+            )
+
+    async def DownloadPlaylists(
+        self, request: scheduler_pb2.PlaylistSelection, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.PlaylistJobsResponse:
+        async with self._pool.connection() as conn:
+            return await refused_in_words(
+                context, playlist_pool.download(conn, request, self._settings_snapshot())
+            )
+
+    async def SetPlaylistsWanted(
+        self, request: scheduler_pb2.SetPlaylistsWantedRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.SetPlaylistsWantedResponse:
+        async with self._pool.connection() as conn:
+            return await refused_in_words(context, playlist_pool.set_wanted(conn, request))
+
+    async def ExportPlaylists(
+        self, request: scheduler_pb2.PlaylistSelection, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.ExportPlaylistsResponse:
+        async with self._pool.connection() as conn:
+            return await refused_in_words(
+                context, playlist_export.export(conn, request, self._settings_snapshot())
+            )
+
+    async def StreamPlaylistZip(
+        self, request: scheduler_pb2.StreamPlaylistZipRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[scheduler_pb2.ExportZipChunk]:
+        try:
+            async for chunk in playlist_export.stream_zip(self._pool, self._clients.downloader, request):
+                yield chunk
+        except playlist_pool.Refusal as exc:
+            await context.abort(exc.code, str(exc))
 
 
 def registration(

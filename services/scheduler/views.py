@@ -41,23 +41,6 @@ def event_message(row: dict[str, Any]) -> scheduler_pb2.JobEvent:
     )
 
 
-def playlist_message(row: dict[str, Any]) -> scheduler_pb2.Playlist:
-    return scheduler_pb2.Playlist(
-        id=row["id"],
-        platform=row["platform"],
-        remote_playlist_id=row["remote_playlist_id"],
-        name=row["name"],
-        kind=row["kind"],
-        track_count=row["track_count"],
-        song_count=row["song_count"],
-        downloaded_count=row["downloaded_count"],
-        sync_status=row["sync_status"],
-        wanted=row["wanted"],
-        play_count=row["play_count"],
-        source_url=row["source_url"],
-    )
-
-
 def backend_message(row: dict[str, Any]) -> scheduler_pb2.StorageBackend:
     config = row["config"] or {}
     return scheduler_pb2.StorageBackend(

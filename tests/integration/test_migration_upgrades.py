@@ -26,7 +26,13 @@ from tests.support.database import PgServer, unique_name
 
 pytestmark = pytest.mark.anyio
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "migrations"
-BACKFILLED: dict[str, str] = {}  # "table.column" → the migration that fills it, and why
+# "table.column" → the migration that fills it, and why
+BACKFILLED: dict[str, str] = {
+    # 0011: progress counters kept by triggers, which the row copy (replica mode) does not fire
+    "songs.local_file": "0011 computes it from file_locations",
+    "playlists.linked_songs": "0011 counts playlist_songs",
+    "playlists.downloaded_songs": "0011 counts playlist_songs with a local file",
+}
 
 SCHEMA_QUERY = """
 SELECT 'column' AS kind, table_name || '.' || column_name AS name,
