@@ -158,7 +158,7 @@ async def _fetch(
         request = downloader_pb2.DownloadRequest(
             candidate=candidate,
             library_root=root["root_path"],
-            layout=ctx.settings.layout,
+            layout=job.scope.get("layout") or ctx.settings.layout,
             reuse_relative_path=lost["locator"] if lost else "",
             lyrics_lrc=lyrics,
             overwrite_lyrics=bool(job.scope.get("overwrite_lyrics")),
@@ -168,7 +168,7 @@ async def _fetch(
                 album=snapshot.album or candidate.album,
                 cover_url=candidate.cover_url or snapshot.cover_url,
             ),
-            min_free_bytes=ctx.settings.min_free_bytes,
+            min_free_bytes=job.scope.get("min_free_bytes", ctx.settings.min_free_bytes),
         )
         result, failure = await _download(ctx, request, worker)
         if result is not None:
