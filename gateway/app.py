@@ -39,7 +39,9 @@ from gateway.limits import (
 )
 from gateway.live import JobFeed
 from gateway.login import login_router
+from gateway.maintenance_page import maintenance_router
 from gateway.security import ConsoleGuard
+from gateway.settings_page import settings_router
 
 HERE = Path(__file__).parent
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI 5's bundle and CSS
@@ -196,5 +198,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dashboard_router(scheduler, templates))
     app.include_router(job_page_router(scheduler, templates))
     app.include_router(explain_router(scheduler))
+    app.include_router(maintenance_router(scheduler, templates))
+    app.include_router(settings_router(scheduler, templates))
 
     return app
