@@ -136,17 +136,32 @@ class JobDefaults:
             min_free_bytes=self.min_free_bytes,
         )
 
-    def fill(self, scope: dict[str, Any]) -> dict[str, Any]:
+    def fill(self, scope: dict[str, Any], baseline: JobDefaults) -> dict[str, Any]:
         """``scope`` (from ``jobs.scope_dict``) with every unset field taken from these defaults.
 
-        Explicit request fields win. Booleans can only be set one way by a request (proto3), so a
-        request's ``no_lyrics`` / ``overwrite_lyrics`` of true wins and false means "the default".
+        Explicit request fields win. A list equal to ``baseline``'s (what an empty field already
+        means to the engine: every platform, both kinds, the environment's source order) stays
+        empty, so the job's scope names only what was narrowed. Booleans can only be set one way
+        by a request (proto3): a request's ``no_lyrics`` / ``overwrite_lyrics`` of true wins, false
+        means "the default".
         """
+
+        def narrowed(asked: list[str], default: tuple[str, ...], same: bool) -> list[str]:
+            return asked or ([] if same else list(default))
+
         return {
             **scope,
-            "sources": scope["sources"] or list(self.sources),
-            "download_sources": scope["download_sources"] or list(self.download_sources),
-            "discovery_kinds": scope["discovery_kinds"] or list(self.discovery_kinds),
+            "sources": narrowed(
+                scope["sources"], self.sources, set(self.sources) == set(DISCOVERY_PLATFORMS)
+            ),
+            "discovery_kinds": narrowed(
+                scope["discovery_kinds"], self.discovery_kinds, set(self.discovery_kinds) == set(KINDS)
+            ),
+            "download_sources": narrowed(
+                scope["download_sources"],
+                self.download_sources,
+                self.download_sources == baseline.download_sources,
+            ),
             "limit": scope["limit"] or self.limit,
             "track_limit": scope["track_limit"] or self.track_limit,
             "no_lyrics": scope["no_lyrics"] or not self.lyrics,

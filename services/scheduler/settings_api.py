@@ -35,7 +35,7 @@ class SettingsApi:
         """A new job's scope with its unset fields from the current revision (and that revision's number)."""
         async with self._pool.connection() as conn:
             revision = await revisions.current(conn, self.environment)
-        return {**revision.defaults.fill(scope), "settings_revision": revision.revision}
+        return {**revision.defaults.fill(scope, self.environment), "settings_revision": revision.revision}
 
     async def get_defaults(
         self, request: scheduler_pb2.GetJobDefaultsRequest, context: grpc.aio.ServicerContext

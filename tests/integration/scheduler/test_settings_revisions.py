@@ -109,6 +109,7 @@ async def test_create_job_fills_unset_fields_from_the_current_revision(
     database_url: str, tmp_path: Path, conn: psycopg.AsyncConnection[dict[str, Any]]
 ) -> None:
     async with scheduler_api(database_url, tmp_path) as api:
+        environment = await api.stub.CreateJob(scheduler_pb2.CreateJobRequest(job_type="catalog_sync"))
         await api.stub.SaveJobDefaults(scheduler_pb2.SaveJobDefaultsRequest(defaults=defaults()))
         plain = await api.stub.CreateJob(scheduler_pb2.CreateJobRequest(job_type="catalog_sync"))
         explicit = await api.stub.CreateJob(
@@ -131,6 +132,8 @@ async def test_create_job_fills_unset_fields_from_the_current_revision(
         (row["job_id"], row["stage"]): row["workers"]
         for row in await (await conn.execute("SELECT job_id, stage, workers FROM job_stages")).fetchall()
     }
+    # Defaults equal to what an empty field means stay implicit (the dashboard says "everything").
+    assert (list(environment.scope.sources), list(environment.scope.download_sources)) == ([], [])
     scope = rows[plain.id]["scope"]
     assert scope["download_sources"] == ["migu", "kuwo"]
     assert scope["sources"] == ["netease", "qq"]
