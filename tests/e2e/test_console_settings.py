@@ -1,6 +1,7 @@
 """The maintenance and settings pages in a real browser, on one stack: scan and dedupe local
-duplicates; save job defaults, see the diff, roll back, a refusal in words; the library root's free
-space; a phone-width page; log out from the nav."""
+duplicates; save job defaults, see the diff, roll back, a refusal in words; register an object
+backend and make it the default, move the library root (operator token typed on the page); a
+phone-width page; log out from the nav."""
 
 from __future__ import annotations
 
@@ -126,6 +127,35 @@ def test_settings_revision_save_diff_rollback_and_logout(
     current = stub.GetJobDefaults(scheduler_pb2.GetJobDefaultsRequest(), timeout=10).current
     assert (current.revision, current.rollback_of, current.defaults) == (3, 1, first.defaults)
     page.screenshot(path=tmp_path / "settings-rolled-back.png", full_page=True)
+
+    backends = page.locator("#object-backends")
+    backends.get_by_text("Register an S3-compatible backend").click()
+    backend_form = page.locator("#backend-form")
+    backend_form.get_by_label("Name").fill("second-s3")
+    backend_form.get_by_label("Bucket").fill("second")
+    backend_form.get_by_label("Endpoint").fill("http://127.0.0.1:9")
+    backend_form.get_by_label("Credential env prefix").fill("SECOND_S3")
+    backend_form.get_by_role("button", name="Register").click()
+    expect(page.locator("#backend-message")).to_have_text(
+        re.compile("RegisterObjectBackend needs the operator token")
+    )
+    assert page_errors.take(f"status of 403 (Forbidden) ({stack.console_url}/api/settings/backends)")
+    page.get_by_label("Operator token", exact=True).fill(stack.secrets.client_tokens().operator_token)
+    backend_form.get_by_role("button", name="Register").click()
+    expect(page.locator("#backend-message")).to_have_text("registered second-s3")
+    page.locator('#backends tr[data-name="second-s3"]').get_by_role("button", name="Make default").click()
+    expect(page.locator("#backends-message")).to_have_text("uploads now go to second-s3 by default")
+    listed = stub.ListBackends(scheduler_pb2.ListBackendsRequest(), timeout=10).backends
+    assert [b.name for b in listed if b.backend_type == "object_storage" and b.is_active] == ["second-s3"]
+
+    moved = stack.library_root / "moved"
+    page.get_by_label("New folder for downloads").fill(str(moved))
+    page.get_by_role("button", name="Set library root").click()
+    expect(page.locator("#root-message")).to_have_text(
+        re.compile(f"^new downloads go to {re.escape(str(moved))}")
+    )
+    expect(page.locator("#root-status")).to_contain_text(str(moved))
+    page.screenshot(path=tmp_path / "settings-storage.png", full_page=True)
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
