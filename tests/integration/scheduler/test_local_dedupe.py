@@ -159,28 +159,29 @@ async def test_references_move_to_the_kept_location_before_the_others_are_deacti
     assert status is not None and status["status"] == "inactive"
 
 
-@pytest.mark.parametrize("running", ["job", "item"])
-async def test_dedupe_is_refused_while_a_job_or_an_item_runs(
-    database_url: str, tmp_path: Path, conn: psycopg.AsyncConnection[dict[str, Any]], running: str
+async def test_dedupe_is_refused_while_an_item_or_a_job_runs(
+    database_url: str, tmp_path: Path, conn: psycopg.AsyncConnection[dict[str, Any]]
 ) -> None:
     async with scheduler_api(database_url, tmp_path) as api:
         await seed(conn, tmp_path)
         job = await api.stub.CreateJob(scheduler_pb2.CreateJobRequest(job_type="upload_only"))
-        if running == "job":
-            await conn.execute("UPDATE job_runs SET status = 'running' WHERE id = %s", (job.id,))
-        else:
-            await conn.execute(
-                "INSERT INTO job_items (job_id, job_stage_id, item_key, kind, status)"
-                " SELECT %s, id, 'file:1', 'file', 'running' FROM job_stages WHERE job_id = %s",
-                (job.id, job.id),
-            )
-        with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await conn.execute(
+            "INSERT INTO job_items (job_id, job_stage_id, item_key, kind, status)"
+            " SELECT %s, id, 'file:1', 'file', 'running' FROM job_stages WHERE job_id = %s",
+            (job.id, job.id),
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as item_runs:
             await api.stub.DedupeLocalDuplicates(scheduler_pb2.DedupeLocalDuplicatesRequest())
-    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    expected = (
-        "1 job(s) and 0 item(s) are running" if running == "job" else "0 job(s) and 1 item(s) are running"
-    )
-    assert expected in (refused.value.details() or "")
+        await conn.execute("UPDATE job_items SET status = 'succeeded' WHERE job_id = %s", (job.id,))
+        await conn.execute("UPDATE job_runs SET status = 'running' WHERE id = %s", (job.id,))
+        with pytest.raises(grpc.aio.AioRpcError) as job_runs:
+            await api.stub.DedupeLocalDuplicates(scheduler_pb2.DedupeLocalDuplicatesRequest())
+    for refused, words in (
+        (item_runs, "0 job(s) and 1 item(s) are running"),
+        (job_runs, "1 job(s) and 0 item(s)"),
+    ):
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert words in (refused.value.details() or "")
     active = await (
         await conn.execute("SELECT count(*) AS n FROM file_locations WHERE status = 'active'")
     ).fetchone()

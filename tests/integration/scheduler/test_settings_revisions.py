@@ -79,28 +79,26 @@ async def test_revisions_start_from_the_environment_and_roll_back_as_a_new_revis
         assert "revision 9 does not exist" in (missing.value.details() or "")
 
 
-@pytest.mark.parametrize(
-    ("bad", "words"),
-    [
-        ({"sources": ["netease", "spotify"]}, "sources: unknown spotify"),
-        ({"download_sources": []}, "download_sources: choose at least one"),
-        ({"download_sources": ["qq", "qq"]}, "qq listed more than once"),
-        (
-            {"workers": scheduler_pb2.StageWorkers(collect=1, sync=1, download=65, upload=0)},
-            "workers.download: 65 is out of range (1 to 64); workers.upload: 0 is out of range",
-        ),
-        ({"layout": "flat"}, "layout: unknown 'flat'"),
-        ({"min_free_bytes": -1}, "min_free_bytes: -1 is out of range"),
-    ],
-)
-async def test_invalid_defaults_are_refused_in_words_and_not_saved(
-    database_url: str, tmp_path: Path, bad: dict[str, Any], words: str
-) -> None:
+INVALID: list[tuple[dict[str, Any], str]] = [
+    ({"sources": ["netease", "spotify"]}, "sources: unknown spotify"),
+    ({"download_sources": []}, "download_sources: choose at least one"),
+    ({"download_sources": ["qq", "qq"]}, "qq listed more than once"),
+    (
+        {"workers": scheduler_pb2.StageWorkers(collect=1, sync=1, download=65, upload=0)},
+        "workers.download: 65 is out of range (1 to 64); workers.upload: 0 is out of range",
+    ),
+    ({"layout": "flat"}, "layout: unknown 'flat'"),
+    ({"min_free_bytes": -1}, "min_free_bytes: -1 is out of range"),
+]
+
+
+async def test_invalid_defaults_are_refused_in_words_and_not_saved(database_url: str, tmp_path: Path) -> None:
     async with scheduler_api(database_url, tmp_path) as api:
-        with pytest.raises(grpc.aio.AioRpcError) as refused:
-            await api.stub.SaveJobDefaults(scheduler_pb2.SaveJobDefaultsRequest(defaults=defaults(**bad)))
-        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert words in (refused.value.details() or "")
+        for bad, words in INVALID:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await api.stub.SaveJobDefaults(scheduler_pb2.SaveJobDefaultsRequest(defaults=defaults(**bad)))
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT, bad
+            assert words in (refused.value.details() or ""), bad
         overview = await api.stub.GetJobDefaults(scheduler_pb2.GetJobDefaultsRequest())
         assert [r.revision for r in overview.history] == [1]
 
