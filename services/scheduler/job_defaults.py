@@ -173,7 +173,7 @@ class JobDefaults:
         }
 
 
-def _coerce(name: str, value: object) -> object:
+def _coerce(name: str, value: object) -> Any:
     if name == "workers" and isinstance(value, dict):
         return {str(k): v for k, v in value.items()}
     if isinstance(value, list):

@@ -112,6 +112,7 @@ class SettingsApi:
             row = await storage.make_default_object_backend(conn, name)
             if row is None:
                 await context.abort(grpc.StatusCode.NOT_FOUND, f"no object backend named {name[:200]!r}")
+            assert row is not None
             await record(conn, None, "object_backend_default", f"uploads now go to {name} by default")
         return backend_message(row)
 
