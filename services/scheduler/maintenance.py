@@ -177,6 +177,17 @@ async def refuse_if_running(conn: psycopg.AsyncConnection) -> None:
         )
 
 
+def _unchanged(checked: list[Group], now: list[Group]) -> list[Group]:
+    """The checked groups whose locations are still exactly the same (a concurrent dedupe or a new
+    download between the file check and the lock leaves its group for the next run)."""
+
+    def key(group: Group) -> tuple[int, int, frozenset[int]]:
+        return (group.file_asset_id, group.backend_id, frozenset(loc.location_id for loc in group.locations))
+
+    current = {key(group) for group in now}
+    return [group for group in checked if key(group) in current]
+
+
 async def dedupe(
     conn: psycopg.AsyncConnection, downloader: downloader_pb2_grpc.DownloaderServiceStub
 ) -> scheduler_pb2.DedupeReport:
@@ -188,6 +199,7 @@ async def dedupe(
     async with conn.transaction():
         await conn.execute(Q["lock_jobs_for_maintenance"])
         await refuse_if_running(conn)
+        groups = _unchanged(groups, await find_groups(conn))
         for group in groups:
             keep, drop_ids = group.kept(), [loc.location_id for loc in group.dropped()]
             params = {"keep_id": keep.location_id, "drop_ids": drop_ids}
