@@ -83,6 +83,12 @@ def test_scan_and_dedupe_local_duplicates(page: Page, fresh_stack: Stack, tmp_pa
     page.get_by_role("button", name="Scan duplicate local copies").click()
     expect(page.locator("#duplicates tbody")).to_have_text("no local duplicates")
 
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("button", name="Run local dedupe").click()
+    expect(page.locator("#result")).to_have_text("Done: no local duplicates: nothing to do.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=tmp_path / "maintenance-phone.png", full_page=True)
+
 
 def test_settings_revision_save_diff_rollback_and_logout(
     page: Page, page_errors: PageErrors, fresh_stack: Stack, tmp_path: Path
