@@ -4,7 +4,7 @@ The token comes from ``CATALOGSYNC_SERVICE_TOKEN`` or the file named by
 ``CATALOGSYNC_SERVICE_TOKEN_FILE`` (a mounted Kubernetes Secret). Clients send
 ``authorization: Bearer <token>``; servers compare it in constant time and answer
 UNAUTHENTICATED otherwise. Health and reflection stay open. A few administrative
-methods (registering an object backend, moving the library root) also need the
+methods (registering an object backend or making one the default, moving the library root) also need the
 operator token (``CATALOGSYNC_OPERATOR_TOKEN``/``_FILE``) in ``x-catalogsync-operator``.
 
 Without a service token a server only starts on a loopback address (then it accepts
@@ -41,6 +41,7 @@ OPERATOR_METHODS = frozenset(
     {
         "/catalogsync.v1.SchedulerService/RegisterObjectBackend",
         "/catalogsync.v1.SchedulerService/SetLibraryRoot",
+        "/catalogsync.v1.SchedulerService/SetDefaultObjectBackend",
     }
 )
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})

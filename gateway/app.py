@@ -39,8 +39,10 @@ from gateway.limits import (
 )
 from gateway.live import JobFeed
 from gateway.login import login_router
+from gateway.maintenance_page import maintenance_router
 from gateway.playlists import playlists_router
 from gateway.security import ConsoleGuard
+from gateway.settings_page import settings_router
 
 HERE = Path(__file__).parent
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI 5's bundle and CSS
@@ -198,5 +200,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(job_page_router(scheduler, templates))
     app.include_router(explain_router(scheduler))
     app.include_router(playlists_router(scheduler, templates))
+    app.include_router(maintenance_router(scheduler, templates))
+    app.include_router(settings_router(scheduler, templates))
 
     return app

@@ -16,7 +16,9 @@
     const badge = cell(row, "status").querySelector(".badge");
     badge.className = "badge " + job.status;
     badge.textContent = job.queue_label;
-    cell(row, "status").querySelector(".note").textContent = job.note;
+    const note = cell(row, "status").querySelector(".note");
+    note.textContent = job.note;
+    if (/^disk low/.test(job.note)) note.append(" ", Object.assign(document.createElement("a"), { href: "/settings#library-root", textContent: "Set a new library root" }));
     cell(row, "lane").textContent = job.lane;
     cell(row, "stage").textContent = job.progress.stage;
     cell(row, "progress").querySelector("progress").value = job.progress.percent;

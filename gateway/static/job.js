@@ -54,7 +54,9 @@
     status.textContent = job.queue_label;
     document.getElementById("job-progress").textContent = job.progress_text;
     document.getElementById("job-failures").textContent = job.failures_text;
-    document.getElementById("job-note").textContent = job.note;
+    const note = document.getElementById("job-note");
+    note.textContent = job.note;
+    if (/^disk low/.test(job.note)) note.append(" ", Object.assign(document.createElement("a"), { href: "/settings#library-root", textContent: "Set a new library root" }));
     document.querySelector("#stages tbody").replaceChildren(...job.stages.map((s) => {
       const done = Number(s.succeeded) + Number(s.failed) + Number(s.skipped) + Number(s.unavailable);
       const tr = document.createElement("tr");

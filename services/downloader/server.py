@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import httpx
@@ -19,6 +20,7 @@ from services.downloader.failures import Refused
 from services.downloader.janitor import Janitor
 from services.downloader.playlist_zip import stream as zip_stream
 from services.downloader.space import check_space
+from services.downloader.stat_files import stat_files
 
 log = logging.getLogger(__name__)
 DOWNLOADS = Counter("catalogsync_downloads_total", "Downloads by outcome", ["outcome"])
@@ -97,6 +99,15 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
                 else grpc.StatusCode.FAILED_PRECONDITION
             )
             await context.abort(code, exc.message)
+
+    async def StatFiles(
+        self, request: downloader_pb2.StatFilesRequest, context: grpc.aio.ServicerContext
+    ) -> downloader_pb2.StatFilesResponse:
+        try:
+            self._settings.authority.check_root(request.library_root)
+        except Refused as exc:
+            return downloader_pb2.StatFilesResponse(error=exc.message)
+        return await asyncio.to_thread(stat_files, Path(request.library_root), list(request.relative_paths))
 
 
 def registration(

@@ -6,7 +6,7 @@ import logging
 import sys
 
 from catalogsync.grpc_server import GrpcService, service_main
-from services.scheduler import storage
+from services.scheduler import revisions, storage
 from services.scheduler.clients import Clients
 from services.scheduler.config import Settings
 from services.scheduler.db.migrate import migrate
@@ -16,6 +16,7 @@ from services.scheduler.engine.context import EngineContext
 from services.scheduler.engine.notify import Listener
 from services.scheduler.engine.runner import Runner
 from services.scheduler.errors import edge_interceptor
+from services.scheduler.job_defaults import JobDefaults
 from services.scheduler.server import registration
 
 log = logging.getLogger("scheduler")
@@ -29,6 +30,7 @@ async def prepare_database(settings: Settings) -> None:
     try:
         applied = await migrate(conn)
         log.info("schema up to date (%s)", ", ".join(applied) or "nothing to apply")
+        await revisions.ensure_first(conn, JobDefaults.from_environment(settings))
         if settings.library_root is not None:
             settings.library_root.mkdir(parents=True, exist_ok=True)
             await storage.set_library_root(conn, str(settings.library_root))

@@ -13,6 +13,7 @@ from catalogsync.settings import EnvReader, ServerSettings, SettingsError, servi
 
 DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
 DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
+LAYOUTS = ("platform_first_artist",)
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,7 @@ class Settings:
             library_root=Path(root).expanduser().resolve() if root else None,
             object_backend=_object_backend(env),
             download_sources=sources,
-            layout=env.choice(
-                "CATALOGSYNC_DOWNLOAD_LAYOUT", ("platform_first_artist",), "platform_first_artist"
-            ),
+            layout=env.choice("CATALOGSYNC_DOWNLOAD_LAYOUT", LAYOUTS, LAYOUTS[0]),
             general_lane_jobs=env.int("CATALOGSYNC_GENERAL_LANE_JOBS", 3, minimum=1),
             lease_seconds=env.float("CATALOGSYNC_LEASE_SECONDS", 30.0, minimum=2),
             instance_timeout_seconds=env.float("CATALOGSYNC_INSTANCE_TIMEOUT_SECONDS", 15.0, minimum=2),

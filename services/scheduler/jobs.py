@@ -125,7 +125,10 @@ async def create(
                 "job_id": job["id"],
                 "stages": list(stages),
                 "seqs": list(range(len(stages))),
-                "workers": [jobdefs.stage_workers(job_type, s, scope["workers"]) for s in stages],
+                "workers": [
+                    jobdefs.stage_workers(job_type, s, scope["workers"], scope.get("stage_workers"))
+                    for s in stages
+                ],
             },
         )
         if scope["playlist_ids"]:

@@ -21,6 +21,7 @@ from services.scheduler.engine.jobdefs import ALL_STATUSES, ITEM_STATUSES, STAGE
 from services.scheduler.engine.journal import record
 from services.scheduler.engine.notify import Listener, notify
 from services.scheduler.playlist_pool import refused_in_words
+from services.scheduler.settings_api import SettingsApi
 from services.scheduler.views import backend_message, event_message, item_message
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         self._pool = pool
         self._clients = clients
         self._listener = listener
+        self._console = SettingsApi(settings, pool, clients)
 
     async def _job(self, job_id: int, context: grpc.aio.ServicerContext) -> scheduler_pb2.Job:
         async with self._pool.connection() as conn:
@@ -63,6 +65,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             scope = jobs.scope_dict(request.scope)
         except jobs.InvalidJob as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        scope = await self._console.job_scope(scope)
         report = None
         if request.scope.playlist_file_text.strip():
             parsed = await self._clients.collector.ParsePlaylistUrls(
@@ -411,6 +414,48 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                 yield chunk
         except playlist_pool.Refusal as exc:
             await context.abort(exc.code, str(exc))
+
+    # Console: maintenance and settings (services/scheduler/settings_api.py)
+
+    async def ScanLocalDuplicates(
+        self, request: scheduler_pb2.ScanLocalDuplicatesRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.LocalDuplicatesReport:
+        return await self._console.scan_duplicates(request, context)
+
+    async def DedupeLocalDuplicates(
+        self, request: scheduler_pb2.DedupeLocalDuplicatesRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.DedupeReport:
+        return await self._console.dedupe(request, context)
+
+    async def GetJobDefaults(
+        self, request: scheduler_pb2.GetJobDefaultsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.JobDefaultsOverview:
+        return await self._console.get_defaults(request, context)
+
+    async def SaveJobDefaults(
+        self, request: scheduler_pb2.SaveJobDefaultsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.JobDefaultsRevision:
+        return await self._console.save_defaults(request, context)
+
+    async def DiffJobDefaults(
+        self, request: scheduler_pb2.DiffJobDefaultsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.JobDefaultsDiff:
+        return await self._console.diff_defaults(request, context)
+
+    async def RollbackJobDefaults(
+        self, request: scheduler_pb2.RollbackJobDefaultsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.JobDefaultsRevision:
+        return await self._console.rollback_defaults(request, context)
+
+    async def SetDefaultObjectBackend(
+        self, request: scheduler_pb2.SetDefaultObjectBackendRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.StorageBackend:
+        return await self._console.set_default_backend(request, context)
+
+    async def GetLibraryRoot(
+        self, request: scheduler_pb2.GetLibraryRootRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.LibraryRootStatus:
+        return await self._console.library_root(request, context)
 
 
 def registration(

@@ -70,6 +70,13 @@ async def register_object_backend(
         return row
 
 
+async def make_default_object_backend(conn: psycopg.AsyncConnection, name: str) -> dict[str, Any] | None:
+    """Make the named object backend the default upload target; None when there is no such backend."""
+    async with conn.transaction():
+        row = await default_object_backend(conn, name)
+        return None if row is None else await _activate(conn, row)
+
+
 def object_backend_message(backend: dict[str, Any]) -> uploader_pb2.ObjectBackend:
     config = backend["config"] or {}
     return uploader_pb2.ObjectBackend(

@@ -74,8 +74,11 @@ def display_name(job_type: str, scope: Mapping[str, Any]) -> str:
     return names[job_type]
 
 
-def stage_workers(job_type: str, stage: str, requested: int) -> int:
-    """Workers for a stage: the job's ``workers`` applies to its main stage, defaults elsewhere."""
+def stage_workers(
+    job_type: str, stage: str, requested: int, defaults: Mapping[str, int] | None = None
+) -> int:
+    """Workers for a stage: the job's ``workers`` applies to its main stage, ``defaults`` (the
+    settings revision's, else the built-in ones) elsewhere."""
     if requested > 0 and stage == primary_stage(job_type):
         return min(requested, MAX_WORKERS)
-    return DEFAULT_WORKERS[stage]
+    return min((defaults or DEFAULT_WORKERS).get(stage, DEFAULT_WORKERS[stage]), MAX_WORKERS)

@@ -17,6 +17,7 @@ import grpc
 import psycopg
 from google.protobuf.json_format import MessageToDict
 
+from catalogsync.units import human_bytes
 from catalogsync.v1 import common_pb2, downloader_pb2, resolver_pb2
 from services.scheduler.catalog import song_snapshot
 from services.scheduler.db.queries import Q
@@ -158,7 +159,7 @@ async def _fetch(
         request = downloader_pb2.DownloadRequest(
             candidate=candidate,
             library_root=root["root_path"],
-            layout=ctx.settings.layout,
+            layout=job.scope.get("layout") or ctx.settings.layout,
             reuse_relative_path=lost["locator"] if lost else "",
             lyrics_lrc=lyrics,
             overwrite_lyrics=bool(job.scope.get("overwrite_lyrics")),
@@ -168,7 +169,7 @@ async def _fetch(
                 album=snapshot.album or candidate.album,
                 cover_url=candidate.cover_url or snapshot.cover_url,
             ),
-            min_free_bytes=ctx.settings.min_free_bytes,
+            min_free_bytes=job.scope.get("min_free_bytes", ctx.settings.min_free_bytes),
         )
         result, failure = await _download(ctx, request, worker)
         if result is not None:
@@ -176,8 +177,8 @@ async def _fetch(
         assert failure is not None
         if failure.kind == common_pb2.DISK_LOW:
             return Outcome.release(
-                f"disk low at {root['root_path']}: {failure.free_bytes} bytes free, {failure.required_bytes} needed; "
-                "set a new library root and resume"
+                f"disk low at {root['root_path']}: {human_bytes(failure.free_bytes)} free, "
+                f"{human_bytes(failure.required_bytes)} needed; set a new library root and resume"
             )
         errors.append(f"{candidate.source}: {common_pb2.FailureKind.Name(failure.kind)} {failure.message}")
         last_kind = failure.kind

@@ -46,6 +46,13 @@ async def _event(
 
 async def catalog_export(ctx: EngineContext, job_id: int, stage_id: int) -> None:
     command = ctx.settings.export_command
+    async with ctx.pool.connection() as conn:
+        job = await (await conn.execute(Q["get_job"], {"job_id": job_id})).fetchone()
+    if job is not None and (job["scope"] or {}).get("export_hook") is False:
+        await _event(
+            ctx, job_id, stage_id, "skipped", "the export hook is off in the job's settings revision"
+        )
+        return
     if not command:
         await _event(ctx, job_id, stage_id, "skipped", "no CATALOG_EXPORT_COMMAND configured")
         return
