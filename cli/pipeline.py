@@ -1,4 +1,4 @@
-"""The original tool's pipeline commands: collect, sync, download, run and upload, each one job.
+"""The original tool's pipeline commands: collect, sync, download, run, lyrics and upload, each one job.
 
 Each command creates a job on the scheduler and follows it to its end (the job's exit code:
 0 completed, 1 completed with errors, 3 failed or canceled); the options and their defaults
@@ -22,6 +22,7 @@ from cli.follow import figures, follow, print_job_summary
 from cli.playlist_file import PlaylistFileError, read_playlist_file
 from cli.session import (
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     EXIT_WITH_ERRORS,
@@ -38,7 +39,6 @@ from services.scheduler.config import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 
 COUNT_MAX = 1_000_000
 WORKERS_MAX = 64
-EXIT_INTERRUPTED = 130
 JOB_EXIT = {"completed": EXIT_OK, "completed_with_errors": EXIT_WITH_ERRORS}
 
 Sources = Annotated[
@@ -188,7 +188,7 @@ def enqueue_only(
 
 
 def register(app: typer.Typer) -> None:
-    """Add collect, sync, download, run and upload to the CLI."""
+    """Add collect, sync, download, run, lyrics and upload to the CLI."""
 
     @app.command(epilog="Example: catalogsync collect --sources netease,qq --limit 20")
     def collect(sources: Sources = DEFAULT_SOURCES, limit: Limit = 0) -> None:
@@ -259,6 +259,27 @@ def register(app: typer.Typer) -> None:
         if playlist_file is not None:
             scope.playlist_file_text = playlist_text(playlist_file)
         raise typer.Exit(run_job(scheduler(), "catalog_sync", scope))
+
+    @app.command(
+        epilog="Examples: catalogsync lyrics --playlist-ids 12,15 | "
+        "catalogsync lyrics --sources qq --limit 100 --overwrite-lyrics"
+    )
+    def lyrics(
+        sources: Sources = "",
+        ids: PlaylistIds = "",
+        limit: Annotated[int, typer.Option(help="songs at most; 0 = all", min=0, max=COUNT_MAX)] = 0,
+        overwrite_lyrics: OverwriteLyrics = False,
+    ) -> None:
+        """Write the missing .lrc lyrics of songs already in the library (nothing is downloaded).
+
+        Existing .lrc files are kept unless --overwrite-lyrics; "no lyrics" is an outcome, not an error."""
+        scope = scheduler_pb2.JobScope(
+            sources=_choices(sources, DISCOVERY_PLATFORMS, "--sources"),
+            playlist_ids=playlist_ids(ids),
+            limit=limit,
+            overwrite_lyrics=overwrite_lyrics,
+        )
+        raise typer.Exit(run_job(scheduler(), "lyrics", scope))
 
     @app.command(epilog="Example: catalogsync upload --backend main-s3 --workers 4")
     def upload(

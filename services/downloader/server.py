@@ -17,6 +17,7 @@ from services.downloader.download import DownloadJob
 from services.downloader.export import write_export
 from services.downloader.failures import Refused
 from services.downloader.janitor import Janitor
+from services.downloader.lyrics_backfill import BadLyricsTarget, audio_path, write_sidecar
 from services.downloader.space import check_space
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,16 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         except Refused as exc:
             return downloader_pb2.CheckSpaceResponse(error=exc.message)
         return await asyncio.to_thread(check_space, request.library_root)
+
+    async def WriteLyrics(
+        self, request: downloader_pb2.WriteLyricsRequest, context: grpc.aio.ServicerContext
+    ) -> downloader_pb2.WriteLyricsResponse:
+        try:
+            audio = audio_path(self._settings.authority.roots, request)
+        except BadLyricsTarget as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            raise AssertionError("unreachable") from exc
+        return await asyncio.to_thread(write_sidecar, audio, request)
 
 
 def registration(
