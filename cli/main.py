@@ -20,12 +20,13 @@ from typer import rich_utils
 from typer._click.exceptions import ClickException  # typer vendors click; its usage errors
 
 from catalogsync.v1 import scheduler_pb2
-from cli import control, explain, jobs_commands, pipeline, setup_commands
+from cli import control, explain, jobs_commands, pipeline, service_command, setup_commands
 from cli.accounts import account_lines
 from cli.env_file import EnvFileError, load_env_file
 from cli.session import (
     DEBUG_ENV,
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_USAGE,
     call,
     console,
@@ -163,6 +164,7 @@ def accounts() -> None:
 
 pipeline.register(app)
 setup_commands.register(app)
+service_command.register(app)
 jobs_commands.register(jobs_app)
 
 
