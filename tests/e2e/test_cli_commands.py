@@ -8,9 +8,11 @@ import hashlib
 import json
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
@@ -22,6 +24,7 @@ from tests.support.stack import CLI, Stack
 from tests.support.terminal import Terminal
 
 pytestmark = pytest.mark.e2e
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +47,12 @@ def run_json(stack: Stack, *args: str, expect: int = 0) -> dict[str, Any]:
     assert done.returncode == expect, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     assert "Traceback" not in done.stderr
     return json.loads(done.stdout)
+
+
+def at_once(*commands: Callable[[], T]) -> list[T]:
+    """Independent commands side by side (each CLI start costs seconds on a busy machine)."""
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        return list(pool.map(lambda command: command(), commands))
 
 
 def playlist_ids(stack: Stack, platform: str) -> list[int]:
@@ -170,13 +179,14 @@ def test_lyrics_backfill_adds_only_what_is_missing_and_overwrite_replaces(
 
 
 def test_lyrics_refuses_bad_arguments_with_exit_2(cli_stack: Stack) -> None:
-    for args, words in (
+    cases = (
         (("--playlist-ids", "twelve"), "--playlist-ids must be numbers"),
         (("--sources", "spotify"), "spotify"),
         (("--playlist-ids", "987654321"), "987654321"),
         (("--limit", "-1"), "--limit"),
-    ):
-        refused = cli_stack.cli("--json", "lyrics", *args, check=False)
+    )
+    answers = at_once(*(partial(cli_stack.cli, "--json", "lyrics", *args, check=False) for args, _ in cases))
+    for (args, words), refused in zip(cases, answers, strict=True):
         assert refused.returncode == 2, f"{args}: {refused.stdout}{refused.stderr}"
         assert words in json.loads(refused.stdout)["error"] and "Traceback" not in refused.stderr
     with httpx.Client(base_url=cli_stack.console_url, headers=cli_stack.bearer, timeout=30) as http:
@@ -193,14 +203,15 @@ def test_upload_enqueued_then_watched_fills_the_bucket(cli_stack: Stack, done_so
     objects = list(client.list_objects(bucket, recursive=True))
     assert len(objects) >= done_so_far["new_files"]
 
-    stats = run_json(cli_stack, "stats")
+    stats, listed = at_once(
+        partial(run_json, cli_stack, "stats"), partial(run_json, cli_stack, "jobs", "list", "--limit", "10")
+    )
     with cli_stack.db() as db:
         files = db.execute(
             "SELECT count(*) AS n FROM file_locations l JOIN storage_backends b ON b.id = l.backend_id "
             "WHERE b.backend_type = 'local_fs' AND l.status = 'active'"
         ).fetchone()
     assert int(stats["files"]) == files["n"] and int(stats["objects"]) >= len(objects)
-    listed = run_json(cli_stack, "jobs", "list", "--limit", "10")
     assert {job["job_type"] for job in listed["jobs"]} >= {
         "collect_only",
         "sync_only",
@@ -233,20 +244,22 @@ def test_a_playlist_files_bad_lines_are_printed_with_the_count_recognised(
 
 
 def test_refusals_are_exit_2_in_words_and_unreachable_is_exit_3(cli_stack: Stack, tmp_path: Path) -> None:
-    unknown = cli_stack.cli("--json", "download", "--download-sources", "qq,spotify", check=False)
-    assert unknown.returncode == 2 and "spotify" in json.loads(unknown.stdout)["error"]
-    missing_job = cli_stack.cli("jobs", "show", "987654321", check=False)
-    assert missing_job.returncode == 2 and "Traceback" not in missing_job.stdout + missing_job.stderr
-    folder = cli_stack.cli("run", "--playlist-file", str(tmp_path), check=False)
-    assert folder.returncode == 2 and "is a directory" in folder.stdout
-    elsewhere = subprocess.run(
-        [*CLI, "--json", "stats"],
-        env={**cli_stack.env, "CATALOGSYNC_SCHEDULER_ADDR": "127.0.0.1:9"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    unknown, missing_job, folder, elsewhere = at_once(
+        lambda: cli_stack.cli("--json", "download", "--download-sources", "qq,spotify", check=False),
+        lambda: cli_stack.cli("jobs", "show", "987654321", check=False),
+        lambda: cli_stack.cli("run", "--playlist-file", str(tmp_path), check=False),
+        lambda: subprocess.run(
+            [*CLI, "--json", "stats"],
+            env={**cli_stack.env, "CATALOGSYNC_SCHEDULER_ADDR": "127.0.0.1:9"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        ),
     )
+    assert unknown.returncode == 2 and "spotify" in json.loads(unknown.stdout)["error"]
+    assert missing_job.returncode == 2 and "Traceback" not in missing_job.stdout + missing_job.stderr
+    assert folder.returncode == 2 and "is a directory" in folder.stdout
     assert elsewhere.returncode == 3 and "not reachable" in json.loads(elsewhere.stdout)["error"]
 
 
