@@ -104,9 +104,10 @@ def create_job(
     stub: scheduler_pb2_grpc.SchedulerServiceStub, job_type: str, scope: scheduler_pb2.JobScope
 ) -> scheduler_pb2.Job:
     """Create the job; :func:`announce` says what was created."""
-    return call(
+    job: scheduler_pb2.Job = call(
         stub.CreateJob, scheduler_pb2.CreateJobRequest(job_type=job_type, scope=scope, requested_by="cli")
     )
+    return job
 
 
 def announce(

@@ -369,7 +369,7 @@ def test_ctrl_c_asks_on_a_terminal_and_leaves_the_job_running_without_one(cli_st
             job_id = int(tty.wait_for(r"job (\d+) \(Full Pipeline\) created", 120).group(1))
             tty.interrupt()
             tty.wait_for(rf"pause job {job_id}\? \[y/N\]", 60)
-            tty.type("y\n")
+            tty.press("y\n")
             assert tty.exit_code(60) == 130, tty.text
         assert f"resume it with: catalogsync jobs resume {job_id}" in tty.text and "Traceback" not in tty.text
         assert job_status(cli_stack, job_id) in ("pause_requested", "paused")

@@ -58,7 +58,8 @@ class Terminal:
                 raise AssertionError(f"{pattern!r} never appeared; the terminal shows:\n{self.text}")
         return found
 
-    def type(self, keys: str) -> None:
+    def press(self, keys: str) -> None:
+        """Type ``keys`` (``\\n`` is Enter)."""
         os.write(self._master, keys.encode("utf-8"))
 
     def interrupt(self) -> None:
