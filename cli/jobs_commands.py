@@ -15,7 +15,8 @@ from cli.session import EXIT_FAILURE, EXIT_USAGE, call, console, csv, emit, fail
 
 JobId = Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="a job id")]
 JOB_TYPES = (
-    "catalog_sync, collect_only, sync_only, sync_download, download_only, upload_only, download_upload"
+    "catalog_sync, collect_only, sync_only, sync_download, download_only, upload_only, download_upload, "
+    "lyrics"
 )
 
 

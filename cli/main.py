@@ -2,7 +2,8 @@
 
 Every command talks to the scheduler over gRPC (CATALOGSYNC_SCHEDULER_ADDR, default
 127.0.0.1:50055) except init-db, serve and stack. Add --json anywhere for one JSON document
-on stdout. Exit codes: 0 success, 1 completed with errors, 2 usage error, 3 failure.
+on stdout. Exit codes: 0 success, 1 completed with errors, 2 usage error, 3 failure,
+130 interrupted (Ctrl-C while following a job asks whether to pause it).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from typer import rich_utils
 from typer._click.exceptions import ClickException  # typer vendors click; its usage errors
 
 from catalogsync.v1 import scheduler_pb2
-from cli import control, explain, jobs_commands, pipeline, setup_commands
+from cli import control, explain, jobs_commands, pipeline, service_command, setup_commands
 from cli.accounts import account_lines
 from cli.env_file import EnvFileError, load_env_file
 from cli.session import (
     DEBUG_ENV,
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_USAGE,
     call,
     console,
@@ -163,6 +165,7 @@ def accounts() -> None:
 
 pipeline.register(app)
 setup_commands.register(app)
+service_command.register(app)
 jobs_commands.register(jobs_app)
 
 
@@ -253,8 +256,8 @@ def main() -> None:
             sys.stdout.write(json.dumps(emit_error, ensure_ascii=False) + "\n")
         rich_utils.rich_format_error(exc)
         raise SystemExit(exc.exit_code) from None
-    except typer.Abort:
-        raise SystemExit(130) from None
+    except (typer.Abort, KeyboardInterrupt):
+        raise SystemExit(EXIT_INTERRUPTED) from None
     except Exception as exc:
         if os.environ.get(DEBUG_ENV) == "1":
             raise

@@ -1,4 +1,4 @@
-"""The original tool's pipeline commands: collect, sync, download, run and upload, each one job.
+"""The original tool's pipeline commands: collect, sync, download, run, lyrics and upload, each one job.
 
 Each command creates a job on the scheduler and follows it to its end (the job's exit code:
 0 completed, 1 completed with errors, 3 failed or canceled); the options and their defaults
@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from google.protobuf.json_format import MessageToDict
@@ -22,6 +22,7 @@ from cli.follow import figures, follow, print_job_summary
 from cli.playlist_file import PlaylistFileError, read_playlist_file
 from cli.session import (
     EXIT_FAILURE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     EXIT_WITH_ERRORS,
@@ -38,7 +39,6 @@ from services.scheduler.config import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 
 COUNT_MAX = 1_000_000
 WORKERS_MAX = 64
-EXIT_INTERRUPTED = 130
 JOB_EXIT = {"completed": EXIT_OK, "completed_with_errors": EXIT_WITH_ERRORS}
 
 Sources = Annotated[
@@ -103,13 +103,20 @@ def job_document(job: scheduler_pb2.Job) -> dict:  # type: ignore[type-arg]
 def create_job(
     stub: scheduler_pb2_grpc.SchedulerServiceStub, job_type: str, scope: scheduler_pb2.JobScope
 ) -> scheduler_pb2.Job:
-    job = call(
+    """Create the job; :func:`announce` says what was created."""
+    job: scheduler_pb2.Job = call(
         stub.CreateJob, scheduler_pb2.CreateJobRequest(job_type=job_type, scope=scope, requested_by="cli")
     )
+    return job
+
+
+def announce(
+    stub: scheduler_pb2_grpc.SchedulerServiceStub, job: scheduler_pb2.Job, scope: scheduler_pb2.JobScope
+) -> None:
+    """The playlist file's report (when the job came from one) and the job's id and place in its lane."""
     if scope.HasField("playlist_file_text"):
         print_file_report(file_report(stub, job.id))
     say(f"job {job.id} ({job.display_name}) created: {job.queue_label}")
-    return job
 
 
 def file_report(stub: scheduler_pb2_grpc.SchedulerServiceStub, job_id: int) -> dict[str, Any]:
@@ -130,26 +137,29 @@ def print_file_report(report: dict[str, Any]) -> None:
     )
 
 
+def interrupted(stub: scheduler_pb2_grpc.SchedulerServiceStub, job_id: int) -> NoReturn:
+    """Ctrl-C while following the job: on a terminal ask whether to pause it, else leave it running."""
+    paused = False
+    if sys.stdin.isatty() and not json_mode():
+        try:
+            paused = typer.confirm(f"\npause job {job_id}?", default=False)
+        except (KeyboardInterrupt, typer.Abort):
+            paused = False
+    if paused:
+        call(stub.SendCommand, scheduler_pb2.SendCommandRequest(job_id=job_id, command="pause"))
+        say(f"job {job_id} pauses (running items finish); resume it with: catalogsync jobs resume {job_id}")
+    else:
+        say(f"job {job_id} keeps running; follow it with: catalogsync jobs watch {job_id}")
+    emit({"job_id": job_id, "interrupted": True, "paused": paused, "exit_code": EXIT_INTERRUPTED})
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
 def follow_or_leave(stub: scheduler_pb2_grpc.SchedulerServiceStub, job_id: int) -> scheduler_pb2.Job:
-    """Follow the job; on Ctrl-C ask whether to pause it (without a terminal: leave it running)."""
+    """Follow the job; Ctrl-C is :func:`interrupted`."""
     try:
         return follow(stub, job_id, console)
     except KeyboardInterrupt:
-        paused = False
-        if sys.stdin.isatty() and not json_mode():
-            try:
-                paused = typer.confirm(f"\npause job {job_id}?", default=False)
-            except (KeyboardInterrupt, typer.Abort):
-                paused = False
-        if paused:
-            call(stub.SendCommand, scheduler_pb2.SendCommandRequest(job_id=job_id, command="pause"))
-            say(
-                f"job {job_id} pauses (running items finish); resume it with: catalogsync jobs resume {job_id}"
-            )
-        else:
-            say(f"job {job_id} keeps running; follow it with: catalogsync jobs watch {job_id}")
-        emit({"job_id": job_id, "interrupted": True, "paused": paused, "exit_code": EXIT_INTERRUPTED})
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        interrupted(stub, job_id)
 
 
 def run_job(
@@ -160,7 +170,12 @@ def run_job(
 ) -> int:
     """Create the job, follow it, print the summary; return the job's exit code."""
     started = time.monotonic()
-    job = follow_or_leave(stub, create_job(stub, job_type, scope).id)
+    job = create_job(stub, job_type, scope)
+    try:  # from the first word about the job on, Ctrl-C knows which job it is about
+        announce(stub, job, scope)
+        job = follow(stub, job.id, console)
+    except KeyboardInterrupt:
+        interrupted(stub, job.id)
     print_job_summary(console, job)
     numbers = figures(stub, job, time.monotonic() - started)
     say(
@@ -183,12 +198,13 @@ def enqueue_only(
     stub: scheduler_pb2_grpc.SchedulerServiceStub, job_type: str, scope: scheduler_pb2.JobScope
 ) -> None:
     job = create_job(stub, job_type, scope)
+    announce(stub, job, scope)
     say(f"follow it with: catalogsync jobs watch {job.id}")
     emit({"job": job_document(job), "exit_code": EXIT_OK})
 
 
 def register(app: typer.Typer) -> None:
-    """Add collect, sync, download, run and upload to the CLI."""
+    """Add collect, sync, download, run, lyrics and upload to the CLI."""
 
     @app.command(epilog="Example: catalogsync collect --sources netease,qq --limit 20")
     def collect(sources: Sources = DEFAULT_SOURCES, limit: Limit = 0) -> None:
@@ -259,6 +275,27 @@ def register(app: typer.Typer) -> None:
         if playlist_file is not None:
             scope.playlist_file_text = playlist_text(playlist_file)
         raise typer.Exit(run_job(scheduler(), "catalog_sync", scope))
+
+    @app.command(
+        epilog="Examples: catalogsync lyrics --playlist-ids 12,15 | "
+        "catalogsync lyrics --sources qq --limit 100 --overwrite-lyrics"
+    )
+    def lyrics(
+        sources: Sources = "",
+        ids: PlaylistIds = "",
+        limit: Annotated[int, typer.Option(help="songs at most; 0 = all", min=0, max=COUNT_MAX)] = 0,
+        overwrite_lyrics: OverwriteLyrics = False,
+    ) -> None:
+        """Write the missing .lrc lyrics of songs already in the library (nothing is downloaded).
+
+        Existing .lrc files are kept unless --overwrite-lyrics; "no lyrics" is an outcome, not an error."""
+        scope = scheduler_pb2.JobScope(
+            sources=_choices(sources, DISCOVERY_PLATFORMS, "--sources"),
+            playlist_ids=playlist_ids(ids),
+            limit=limit,
+            overwrite_lyrics=overwrite_lyrics,
+        )
+        raise typer.Exit(run_job(scheduler(), "lyrics", scope))
 
     @app.command(epilog="Example: catalogsync upload --backend main-s3 --workers 4")
     def upload(

@@ -1,7 +1,8 @@
 """What every command shares: the output (words or one JSON document), exit codes, the scheduler client.
 
 Exit codes (scripts rely on them): 0 success, 1 completed with errors, 2 usage error,
-3 failure or scheduler unreachable. With ``--json`` the words and progress go to stderr and
+3 failure or scheduler unreachable, 130 interrupted (Ctrl-C while following a job: on a terminal
+it asks whether to pause the job; otherwise the job keeps running). With ``--json`` the words and progress go to stderr and
 stdout carries exactly one JSON document (also for an error: ``{"error": ..., "exit_code": ...}``).
 """
 
@@ -28,6 +29,7 @@ EXIT_OK = 0
 EXIT_WITH_ERRORS = 1
 EXIT_USAGE = 2
 EXIT_FAILURE = 3
+EXIT_INTERRUPTED = 130
 DEBUG_ENV = "CATALOGSYNC_DEBUG"
 USAGE_ERRORS = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.OUT_OF_RANGE})
 NOT_FOUND = frozenset({grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION})

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import psycopg
 import typer
-from psycopg.rows import dict_row
 
 from cli import control
 from cli.session import EXIT_USAGE, emit, fail, say
 from cli.stack import StackConfig
-from services.scheduler.db.migrate import MigrationError, migrate
-from services.scheduler.storage import set_library_root
-
-CONNECT_TIMEOUT_S = 10
-
-
-async def _init_db(database_url: str, library_root: Path | None) -> tuple[list[str], dict[str, Any] | None]:
-    async with await psycopg.AsyncConnection.connect(
-        database_url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S
-    ) as conn:
-        applied = await migrate(conn)
-        backend = await set_library_root(conn, str(library_root)) if library_root else None
-    return applied, backend
 
 
 def register(app: typer.Typer) -> None:
@@ -55,12 +39,12 @@ def register(app: typer.Typer) -> None:
         root = library_root.expanduser().resolve() if library_root else None
         if root is not None and root.exists() and not root.is_dir():
             fail(f"the library root {root} is not a directory", EXIT_USAGE)
+        from cli.init_db import InitDbError, init_database  # psycopg loads for this command only
+
         try:
-            applied, backend = asyncio.run(_init_db(database_url, root))
-        except psycopg.OperationalError as exc:
-            fail(f"cannot reach the database: {str(exc).strip().splitlines()[0]}; check DATABASE_URL")
-        except (MigrationError, psycopg.Error) as exc:
-            fail(f"the migrations failed: {exc}")
+            applied, backend = init_database(database_url, root)
+        except InitDbError as exc:
+            fail(str(exc))
         if root is not None:
             root.mkdir(parents=True, exist_ok=True)
         say(f"migrations applied: {', '.join(applied) if applied else 'none (the schema is up to date)'}")

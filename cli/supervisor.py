@@ -71,6 +71,19 @@ def healthy(spec: ProcessSpec) -> bool:
         return False
 
 
+# Started after the others, one at a time: the scheduler registers S3 and calls the workers as it
+# starts, and the console's health asks the scheduler. The rest need nothing of each other.
+STARTED_LAST = ("scheduler", "gateway")
+# Stopped after everything that writes to them.
+DATA_STORES = ("postgres", "s3")
+
+
+def start_groups(specs: list[ProcessSpec]) -> list[list[ProcessSpec]]:
+    """The processes that start together, in order."""
+    first = [spec for spec in specs if spec.name not in STARTED_LAST]
+    return [first, *([spec] for spec in specs if spec.name in STARTED_LAST)]
+
+
 @dataclass
 class Child:
     spec: ProcessSpec
@@ -107,10 +120,13 @@ class Child:
             time.sleep(0.2)
         raise RuntimeError(f"{self.spec.name} was not healthy after {timeout:.0f}s; see {self.log_file}")
 
-    def stop(self, timeout: float = 20) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+    def signal_stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(self.spec.stop_signal)
+
+    def wait_stopped(self, timeout: float = 20) -> None:
+        if self.proc is None:
             return
-        self.proc.send_signal(self.spec.stop_signal)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -185,18 +201,23 @@ class Supervisor:
             log_dir=str(config.log_dir),
             processes={},
         )
-        for spec in process_specs(config, sandbox):
-            self.start_child(spec, env)
+        for group in start_groups(process_specs(config, sandbox)):
+            self.start_children(group, env)
         self.write_state(ready=True)
 
-    def start_child(self, spec: ProcessSpec, env: dict[str, str]) -> None:
-        child = Child(
-            spec, process_env(spec.name, env), self.config.log_dir / f"{spec.name}.log", restarts=[]
-        )
-        child.start()
-        self.children.append(child)
-        child.wait_healthy()
-        log.info("%s is up (pid %s)", spec.name, child.proc.pid if child.proc else "?")
+    def start_children(self, specs: list[ProcessSpec], env: dict[str, str]) -> None:
+        """Start the processes at once, then wait until each one is healthy."""
+        started = []
+        for spec in specs:
+            child = Child(
+                spec, process_env(spec.name, env), self.config.log_dir / f"{spec.name}.log", restarts=[]
+            )
+            child.start()
+            self.children.append(child)
+            started.append(child)
+        for child in started:
+            child.wait_healthy()
+            log.info("%s is up (pid %s)", child.spec.name, child.proc.pid if child.proc else "?")
         self.write_state(processes={c.spec.name: c.proc.pid for c in self.children if c.proc})
 
     def start_postgres(self) -> str:
@@ -207,7 +228,7 @@ class Supervisor:
         postgres.prepare()
         if postgres.is_running():
             postgres.stop()  # a server left running in the background by an earlier version
-        self.start_child(postgres.process_spec(), dict(os.environ))
+        self.start_children([postgres.process_spec()], dict(os.environ))
         postgres.create_database(postgres.database)
         return postgres.url()
 
@@ -236,8 +257,12 @@ class Supervisor:
 
     def stop(self, keep_state: bool = False) -> None:
         self.stopping = True
-        for child in reversed(self.children):
-            child.stop()
+        stores = [child for child in self.children if child.spec.name in DATA_STORES]
+        for group in ([c for c in self.children if c not in stores], stores):
+            for child in group:
+                child.signal_stop()
+            for child in group:
+                child.wait_stopped()
         if not keep_state:
             self.config.state_file.unlink(missing_ok=True)
 

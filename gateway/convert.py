@@ -12,7 +12,7 @@ from catalogsync.units import human_bytes
 from catalogsync.v1 import scheduler_pb2
 
 PAUSE_STATUSES = ("pause_requested", "paused")
-STAGE_UNITS = {"sync": "playlists", "download": "songs", "upload": "files"}
+STAGE_UNITS = {"sync": "playlists", "download": "songs", "upload": "files", "lyrics": "songs"}
 
 
 def message(msg: Any) -> dict[str, Any]:

@@ -33,6 +33,7 @@ JOB_TYPES = (
     ("download_only", "Download"),
     ("upload_only", "Upload"),
     ("download_upload", "Download and upload"),
+    ("lyrics", "Lyrics backfill (.lrc for songs already downloaded)"),
 )
 DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
 DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")

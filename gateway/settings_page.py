@@ -39,6 +39,7 @@ class StageWorkersBody(BaseModel):
     sync: Count
     download: Count
     upload: Count
+    lyrics: Count = 0  # 0 = the default (scripts written before the lyrics stage)
 
 
 class JobDefaultsBody(BaseModel):

@@ -52,7 +52,7 @@
     for (const box of form.querySelectorAll("input[type=checkbox][name=sources]")) box.checked = defaults.sources.includes(box.value);
     for (const box of form.querySelectorAll("input[type=checkbox][name=discovery_kinds]")) box.checked = defaults.discovery_kinds.includes(box.value);
     form.elements.download_sources.value = defaults.download_sources.join(", ");
-    for (const stage of ["collect", "sync", "download", "upload"]) form.elements["workers." + stage].value = defaults.workers[stage];
+    for (const stage of ["collect", "sync", "download", "upload", "lyrics"]) form.elements["workers." + stage].value = defaults.workers[stage];
     form.elements.limit.value = defaults.limit;
     form.elements.track_limit.value = defaults.track_limit;
     form.elements.min_free_gb.value = (Number(defaults.min_free_bytes) / GB).toFixed(2);
@@ -69,7 +69,7 @@
       sources: checked("sources"),
       discovery_kinds: checked("discovery_kinds"),
       download_sources: form.elements.download_sources.value.split(/[\s,]+/).filter(Boolean),
-      workers: { collect: number("workers.collect"), sync: number("workers.sync"), download: number("workers.download"), upload: number("workers.upload") },
+      workers: { collect: number("workers.collect"), sync: number("workers.sync"), download: number("workers.download"), upload: number("workers.upload"), lyrics: number("workers.lyrics") },
       limit: number("limit"),
       track_limit: number("track_limit"),
       min_free_bytes: Math.round(number("min_free_gb") * GB),

@@ -18,6 +18,7 @@ from services.downloader.download import DownloadJob
 from services.downloader.export import write_export
 from services.downloader.failures import Refused
 from services.downloader.janitor import Janitor
+from services.downloader.lyrics_backfill import BadLyricsTarget, audio_path, write_sidecar
 from services.downloader.playlist_zip import stream as zip_stream
 from services.downloader.space import check_space
 from services.downloader.stat_files import stat_files
@@ -108,6 +109,16 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         except Refused as exc:
             return downloader_pb2.StatFilesResponse(error=exc.message)
         return await asyncio.to_thread(stat_files, Path(request.library_root), list(request.relative_paths))
+
+    async def WriteLyrics(
+        self, request: downloader_pb2.WriteLyricsRequest, context: grpc.aio.ServicerContext
+    ) -> downloader_pb2.WriteLyricsResponse:
+        try:
+            audio = audio_path(self._settings.authority.roots, request)
+        except BadLyricsTarget as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            raise AssertionError("unreachable") from exc
+        return await asyncio.to_thread(write_sidecar, audio, request)
 
 
 def registration(

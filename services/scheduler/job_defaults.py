@@ -17,6 +17,8 @@ from services.scheduler.config import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES, LAY
 from services.scheduler.engine.jobdefs import DEFAULT_WORKERS, MAX_WORKERS, STAGE_NAMES
 from services.scheduler.jobs import KINDS
 
+LATER_STAGES = frozenset({"lyrics"})  # added to StageWorkers after revisions existed
+
 MAX_FREE_BYTES = 2**50  # 1 PiB: anything above is a typo
 
 
@@ -110,7 +112,7 @@ class JobDefaults:
                 sources=tuple(message.sources),
                 download_sources=tuple(message.download_sources),
                 discovery_kinds=tuple(message.discovery_kinds),
-                workers={stage: getattr(workers, stage) for stage in STAGE_NAMES},
+                workers={stage: getattr(workers, stage) or _unsent(stage) for stage in STAGE_NAMES},
                 limit=message.limit,
                 track_limit=message.track_limit,
                 lyrics=message.lyrics,
@@ -225,6 +227,11 @@ def _checked(defaults: JobDefaults) -> JobDefaults:
     if problems:
         raise InvalidDefaults("; ".join(problems))
     return defaults
+
+
+def _unsent(stage: str) -> int:
+    """0 for a stage newer than the client (lyrics): its default; for the others 0 stays out of range."""
+    return DEFAULT_WORKERS[stage] if stage in LATER_STAGES else 0
 
 
 def changes(before: JobDefaults, after: JobDefaults) -> list[tuple[str, str, str]]:

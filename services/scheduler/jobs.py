@@ -96,6 +96,8 @@ async def create(
 ) -> int:
     if job_type not in jobdefs.STAGES:
         raise InvalidJob(f"unknown job_type {job_type!r}; expected one of {', '.join(jobdefs.JOB_TYPES)}")
+    if job_type == "lyrics" and scope.get("no_lyrics"):
+        raise InvalidJob("a lyrics job with no_lyrics would write nothing; leave no_lyrics off")
     async with conn.transaction():
         if scope["playlist_ids"]:
             rows = await (

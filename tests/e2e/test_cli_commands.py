@@ -4,21 +4,27 @@ the library folder and the bucket."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
 import pytest
 
 from tests.e2e.conftest import running_stack
-from tests.support.processes import free_port, wait_for
+from tests.support.processes import ROOT, free_port, wait_for
 from tests.support.stack import CLI, Stack
+from tests.support.terminal import Terminal
 
 pytestmark = pytest.mark.e2e
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +47,12 @@ def run_json(stack: Stack, *args: str, expect: int = 0) -> dict[str, Any]:
     assert done.returncode == expect, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
     assert "Traceback" not in done.stderr
     return json.loads(done.stdout)
+
+
+def at_once(*commands: Callable[[], T]) -> list[T]:
+    """Independent commands side by side (each CLI start costs seconds on a busy machine)."""
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        return list(pool.map(lambda command: command(), commands))
 
 
 def playlist_ids(stack: Stack, platform: str) -> list[int]:
@@ -100,6 +112,88 @@ def test_sync_and_download_the_chosen_playlist(cli_stack: Stack, done_so_far: di
     done_so_far["new_files"] = downloaded["figures"]["new_files"]
 
 
+def lyrics_files(stack: Stack) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in stack.library_root.rglob("*.lrc")}
+
+
+def audio_digests(stack: Stack) -> dict[Path, str]:
+    return {
+        path: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in stack.library_root.rglob("*")
+        if path.is_file() and path.suffix != ".lrc"
+    }
+
+
+def lyrics_items(stack: Stack, job_id: int) -> dict[str, list[dict[str, Any]]]:
+    with stack.db() as db:
+        rows = db.execute(
+            "SELECT status, skip_reason, result FROM job_items WHERE job_id = %s ORDER BY id", (job_id,)
+        ).fetchall()
+    by_status: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_status.setdefault(row["status"], []).append(row)
+    return by_status
+
+
+def test_lyrics_backfill_writes_the_missing_lrc_next_to_the_audio(
+    cli_stack: Stack, done_so_far: dict[str, Any]
+) -> None:
+    audio = audio_digests(cli_stack)
+    assert audio and not lyrics_files(cli_stack), "the download ran with --no-lyrics"
+    backfill = run_json(cli_stack, "lyrics", "--playlist-ids", str(done_so_far["playlist_id"]))
+    job = backfill["job"]
+    assert job["job_type"] == "lyrics" and job["lane"] == "general" and backfill["exit_code"] == 0
+    assert job["status"] == "completed" and [s["stage"] for s in job["stages"]] == ["lyrics"]
+    items = lyrics_items(cli_stack, int(job["id"]))
+    assert set(items) <= {"succeeded", "unavailable"} and items["succeeded"]
+    assert all(row["skip_reason"].startswith("no lyrics") for row in items.get("unavailable", []))
+    written = lyrics_files(cli_stack)
+    assert len(written) == len(items["succeeded"])
+    for path, content in written.items():
+        assert path.with_suffix("") in {p.with_suffix("") for p in audio}, f"{path} sits next to its audio"
+        assert content.startswith(b"[00:00.00]") and content.decode("utf-8").count("\n") >= 4
+    assert audio_digests(cli_stack) == audio, "the backfill downloads and changes no audio"
+    done_so_far["lyrics"] = written
+
+
+def test_lyrics_backfill_adds_only_what_is_missing_and_overwrite_replaces(
+    cli_stack: Stack, done_so_far: dict[str, Any]
+) -> None:
+    playlist_id, before = str(done_so_far["playlist_id"]), done_so_far["lyrics"]
+    deleted, edited, *_ = sorted(before)
+    deleted.unlink()
+    edited.write_text("[00:00.00]my own lyrics\n", encoding="utf-8")
+    again = cli_stack.cli("lyrics", "--playlist-ids", playlist_id, check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Lyrics for Selected Playlists" in again.stdout and "1 done" in again.stdout
+    assert deleted.read_bytes() == before[deleted], "the missing .lrc is back, with the same lyrics"
+    assert edited.read_text(encoding="utf-8") == "[00:00.00]my own lyrics\n", "an existing .lrc is kept"
+
+    stamps = {path: path.stat().st_mtime_ns for path in before}
+    replaced = run_json(cli_stack, "lyrics", "--playlist-ids", playlist_id, "--overwrite-lyrics")
+    assert replaced["job"]["scope"]["overwrite_lyrics"] is True and replaced["exit_code"] == 0
+    assert lyrics_files(cli_stack) == before, "every .lrc holds the platform's lyrics again"
+    assert all(path.stat().st_mtime_ns > stamps[path] for path in before), "each one was written anew"
+    succeeded = lyrics_items(cli_stack, int(replaced["job"]["id"]))["succeeded"]
+    assert len(succeeded) == len(before) and all(row["result"]["replaced"] for row in succeeded)
+
+
+def test_lyrics_refuses_bad_arguments_with_exit_2(cli_stack: Stack) -> None:
+    cases = (
+        (("--playlist-ids", "twelve"), "--playlist-ids must be numbers"),
+        (("--sources", "spotify"), "spotify"),
+        (("--playlist-ids", "987654321"), "987654321"),
+        (("--limit", "-1"), "--limit"),
+    )
+    answers = at_once(*(partial(cli_stack.cli, "--json", "lyrics", *args, check=False) for args, _ in cases))
+    for (args, words), refused in zip(cases, answers, strict=True):
+        assert refused.returncode == 2, f"{args}: {refused.stdout}{refused.stderr}"
+        assert words in json.loads(refused.stdout)["error"] and "Traceback" not in refused.stderr
+    with httpx.Client(base_url=cli_stack.console_url, headers=cli_stack.bearer, timeout=30) as http:
+        contradictory = http.post("/api/jobs", json={"job_type": "lyrics", "no_lyrics": True})
+    assert contradictory.status_code == 400 and "no_lyrics" in contradictory.text
+
+
 def test_upload_enqueued_then_watched_fills_the_bucket(cli_stack: Stack, done_so_far: dict[str, Any]) -> None:
     queued = run_json(cli_stack, "upload", "--workers", "2", "--enqueue-only")
     assert queued["job"]["job_type"] == "upload_only" and queued["exit_code"] == 0
@@ -109,14 +203,15 @@ def test_upload_enqueued_then_watched_fills_the_bucket(cli_stack: Stack, done_so
     objects = list(client.list_objects(bucket, recursive=True))
     assert len(objects) >= done_so_far["new_files"]
 
-    stats = run_json(cli_stack, "stats")
+    stats, listed = at_once(
+        partial(run_json, cli_stack, "stats"), partial(run_json, cli_stack, "jobs", "list", "--limit", "10")
+    )
     with cli_stack.db() as db:
         files = db.execute(
             "SELECT count(*) AS n FROM file_locations l JOIN storage_backends b ON b.id = l.backend_id "
             "WHERE b.backend_type = 'local_fs' AND l.status = 'active'"
         ).fetchone()
     assert int(stats["files"]) == files["n"] and int(stats["objects"]) >= len(objects)
-    listed = run_json(cli_stack, "jobs", "list", "--limit", "10")
     assert {job["job_type"] for job in listed["jobs"]} >= {
         "collect_only",
         "sync_only",
@@ -149,20 +244,22 @@ def test_a_playlist_files_bad_lines_are_printed_with_the_count_recognised(
 
 
 def test_refusals_are_exit_2_in_words_and_unreachable_is_exit_3(cli_stack: Stack, tmp_path: Path) -> None:
-    unknown = cli_stack.cli("--json", "download", "--download-sources", "qq,spotify", check=False)
-    assert unknown.returncode == 2 and "spotify" in json.loads(unknown.stdout)["error"]
-    missing_job = cli_stack.cli("jobs", "show", "987654321", check=False)
-    assert missing_job.returncode == 2 and "Traceback" not in missing_job.stdout + missing_job.stderr
-    folder = cli_stack.cli("run", "--playlist-file", str(tmp_path), check=False)
-    assert folder.returncode == 2 and "is a directory" in folder.stdout
-    elsewhere = subprocess.run(
-        [*CLI, "--json", "stats"],
-        env={**cli_stack.env, "CATALOGSYNC_SCHEDULER_ADDR": "127.0.0.1:9"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    unknown, missing_job, folder, elsewhere = at_once(
+        lambda: cli_stack.cli("--json", "download", "--download-sources", "qq,spotify", check=False),
+        lambda: cli_stack.cli("jobs", "show", "987654321", check=False),
+        lambda: cli_stack.cli("run", "--playlist-file", str(tmp_path), check=False),
+        lambda: subprocess.run(
+            [*CLI, "--json", "stats"],
+            env={**cli_stack.env, "CATALOGSYNC_SCHEDULER_ADDR": "127.0.0.1:9"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        ),
     )
+    assert unknown.returncode == 2 and "spotify" in json.loads(unknown.stdout)["error"]
+    assert missing_job.returncode == 2 and "Traceback" not in missing_job.stdout + missing_job.stderr
+    assert folder.returncode == 2 and "is a directory" in folder.stdout
     assert elsewhere.returncode == 3 and "not reachable" in json.loads(elsewhere.stdout)["error"]
 
 
@@ -253,3 +350,48 @@ def test_serve_console_only_answers_next_to_a_running_stack(cli_stack: Stack) ->
     finally:
         console.terminate()
         console.wait(timeout=30)
+
+
+def job_status(stack: Stack, job_id: int) -> str:
+    with stack.db() as db:
+        row = db.execute("SELECT status FROM job_runs WHERE id = %s", (job_id,)).fetchone()
+    return str(row["status"])
+
+
+def test_ctrl_c_asks_on_a_terminal_and_leaves_the_job_running_without_one(cli_stack: Stack) -> None:
+    """Ctrl-C while a command follows its job: on a terminal `y` pauses it; without one it keeps running."""
+    cli_stack.sandbox.set_faults(media_bps=2000)  # the download stays busy while we press Ctrl-C
+    job_id = 0
+    try:
+        with Terminal(
+            [*CLI, "run", "--sources", "kuwo", "--limit", "1", "--no-lyrics"], cli_stack.env, ROOT
+        ) as tty:
+            job_id = int(tty.wait_for(r"job (\d+) \(Full Pipeline\) created", 120).group(1))
+            tty.interrupt()
+            tty.wait_for(rf"pause job {job_id}\? \[y/N\]", 60)
+            tty.press("y\n")
+            assert tty.exit_code(60) == 130, tty.text
+        assert f"resume it with: catalogsync jobs resume {job_id}" in tty.text and "Traceback" not in tty.text
+        assert job_status(cli_stack, job_id) in ("pause_requested", "paused")
+
+        watcher = subprocess.Popen(
+            [*CLI, "--json", "jobs", "watch", str(job_id)],
+            cwd=ROOT,
+            env=cli_stack.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert watcher.stderr is not None
+        assert f"job {job_id}" in watcher.stderr.readline(), "it follows the job (one line per change)"
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=60)
+        assert watcher.returncode == 130, out + err
+        assert f"keeps running; follow it with: catalogsync jobs watch {job_id}" in err
+        assert json.loads(out) == {"job_id": job_id, "interrupted": True, "paused": False, "exit_code": 130}
+        assert job_status(cli_stack, job_id) in ("pause_requested", "paused"), "left as it was"
+    finally:
+        cli_stack.sandbox.clear_faults()
+        if job_id:
+            cli_stack.cli("jobs", "cancel", str(job_id), check=False)

@@ -1,9 +1,11 @@
 """The systemd units of deploy/systemd: what they promise (restart on failure, journal logs, one nightly
-run after the stack) and, where systemd-analyze exists, that systemd itself accepts them."""
+run after the stack, a unit per service that runs a real entry point) and, where systemd-analyze exists,
+that systemd itself accepts them."""
 
 from __future__ import annotations
 
 import configparser
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.service_command import SERVICE_MODULES
 from tests.support.processes import ROOT
 
 UNITS = ROOT / "deploy" / "systemd"
@@ -37,6 +40,29 @@ def test_the_nightly_run_needs_the_stack_and_the_timer_fires_it() -> None:
     assert " run " in run["Service"]["ExecStart"] + " "
     timer = unit("catalogsync-run.timer")["Timer"]
     assert timer["Unit"] == "catalogsync-run.service" and timer["OnCalendar"].endswith("03:00:00")
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_MODULES))
+def test_each_service_has_a_unit_that_runs_its_real_entry_point(name: str) -> None:
+    service = unit(f"catalogsync-{name}.service")
+    settings = service["Service"]
+    assert (
+        settings["ExecStart"] == f"{INSTALLED_CLI} --env-file /etc/catalogsync/catalogsync.env service {name}"
+    )
+    assert importlib.util.find_spec(f"{SERVICE_MODULES[name]}.__main__") is not None, "python -m runs it"
+    assert settings["Restart"] == "on-failure" and settings["StandardOutput"] == "journal"
+    assert settings["User"] == "catalogsync" and settings["Type"] == "exec", (
+        "systemd watches the service itself"
+    )
+    assert service["Unit"]["PartOf"] == "catalogsync-services.target"
+    assert service["Install"]["WantedBy"] == "catalogsync-services.target"
+
+
+def test_the_services_target_starts_every_service_unit_and_excludes_the_stack_unit() -> None:
+    target = (UNITS / "catalogsync-services.target").read_text()
+    wanted = {word for line in target.splitlines() if line.startswith("Wants=") for word in line[6:].split()}
+    assert wanted == {f"catalogsync-{name}.service" for name in SERVICE_MODULES}
+    assert "Conflicts=catalogsync.service" in target
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")

@@ -1,4 +1,4 @@
-"""The seven job types: their stages, lane, display name and main stage — in one place."""
+"""The eight job types: their stages, lane, display name and main stage — in one place."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ STAGES: Final[Mapping[str, tuple[str, ...]]] = {
     "download_only": ("download",),
     "upload_only": ("upload",),
     "download_upload": ("download", "upload"),
+    # The seeds' `lyrics` command: .lrc sidecars for songs already in the library (no download).
+    "lyrics": ("lyrics",),
 }
 JOB_TYPES: Final = tuple(STAGES)
 
@@ -43,8 +45,14 @@ ITEM_STATUSES: Final = (
     "interrupted",
     "canceled",
 )
-STAGE_NAMES: Final = ("collect", "sync", "download", "upload")
-DEFAULT_WORKERS: Final[Mapping[str, int]] = {"collect": 3, "sync": 4, "download": 10, "upload": 4}
+STAGE_NAMES: Final = ("collect", "sync", "download", "upload", "lyrics")
+DEFAULT_WORKERS: Final[Mapping[str, int]] = {
+    "collect": 3,
+    "sync": 4,
+    "download": 10,
+    "upload": 4,
+    "lyrics": 4,
+}
 MAX_WORKERS: Final = 64
 
 
@@ -54,7 +62,7 @@ def lane(job_type: str) -> str:
 
 
 def primary_stage(job_type: str) -> str:
-    for stage in ("download", "upload", "sync", "collect"):
+    for stage in ("download", "upload", "lyrics", "sync", "collect"):
         if stage in STAGES[job_type]:
             return stage
     raise KeyError(job_type)
@@ -70,6 +78,7 @@ def display_name(job_type: str, scope: Mapping[str, Any]) -> str:
         "download_only": "Download Selected Playlists" if scoped else "Download",
         "upload_only": "Upload",
         "download_upload": "Download Then Upload",
+        "lyrics": "Lyrics for Selected Playlists" if scoped else "Lyrics Backfill",
     }
     return names[job_type]
 

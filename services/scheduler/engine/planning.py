@@ -101,7 +101,26 @@ async def plan_upload(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int
     )
 
 
-PLANNERS = {"collect": plan_collect, "sync": plan_sync, "download": plan_download, "upload": plan_upload}
+async def plan_lyrics(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int) -> None:
+    await conn.execute(
+        Q["plan_lyrics"],
+        {
+            "job_id": job.id,
+            "stage_id": stage_id,
+            "scoped": await _scoped(conn, job),
+            "sources": job.scope.get("sources") or [],
+            "limit": _limit(job.scope),
+        },
+    )
+
+
+PLANNERS = {
+    "collect": plan_collect,
+    "sync": plan_sync,
+    "download": plan_download,
+    "upload": plan_upload,
+    "lyrics": plan_lyrics,
+}
 
 
 async def plan(conn: psycopg.AsyncConnection, job: JobInfo, stage: str, stage_id: int) -> int:

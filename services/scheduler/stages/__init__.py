@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from services.scheduler.engine.context import Precheck, Processor, StageHooks
-from services.scheduler.stages import collect, download, exports, sync, upload
+from services.scheduler.stages import collect, download, exports, lyrics, sync, upload
 
 PROCESSORS: dict[str, Processor] = {
     "collect": collect.process,
     "sync": sync.process,
     "download": download.process,
     "upload": upload.process,
+    "lyrics": lyrics.process,
 }
 # Batch checks that settle items needing no I/O (e.g. "already downloaded") many at a time.
 PRECHECKS: dict[str, Precheck] = {"download": download.precheck, "upload": upload.precheck}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
+from services.scheduler import jobs, storage
 from services.scheduler.engine import lanes, planning
 from services.scheduler.engine.context import JobInfo
 from tests.integration.scheduler.conftest import items_of, job_row, stages_of
@@ -84,3 +86,35 @@ async def test_upload_without_an_object_backend_plans_nothing_and_says_why(
         "nothing to upload: no object backend is registered",
         "nothing to upload: no object backend is registered",
     ]
+
+
+async def test_lyrics_plans_one_item_per_local_file_in_the_general_lane(
+    conn: psycopg.AsyncConnection[dict[str, Any]], database_url: str, tmp_path: Path
+) -> None:
+    await storage.set_library_root(conn, str(tmp_path))  # before the songs: their files are in it
+    first = seed_downloaded_playlist(database_url, "lyr-a-", 3)
+    second = seed_downloaded_playlist(database_url, "lyr-b-", 2)
+    await conn.execute(  # the second playlist's two songs share one file: one .lrc, one item
+        "UPDATE file_locations SET locator = 'qq/a/lyr-b-1.mp3' WHERE locator = 'qq/a/lyr-b-2.mp3'"
+    )
+    await conn.execute(
+        "INSERT INTO songs (platform, remote_song_id, name, singers) VALUES ('qq', 'lyr-none', 'no file', 'x')"
+    )
+    await conn.execute(
+        "INSERT INTO playlist_songs (playlist_id, song_id, position)"
+        " SELECT %s, id, 9 FROM songs WHERE remote_song_id = 'lyr-none'",
+        (first,),
+    )
+    scoped = await create_job(conn, "lyrics", playlist_ids=[second, first])
+    assert (await job_row(conn, scoped))["lane"] == "general"
+    assert await plan_first_stage(conn, scoped) == 4, (
+        "3 + 1 shared file; the song without a file is not planned"
+    )
+    items = await items_of(conn, scoped)
+    assert {item["kind"] for item in items} == {"song"} and [
+        s["stage"] for s in await stages_of(conn, scoped)
+    ] == ["lyrics"]
+    capped = await create_job(conn, "lyrics", sources=["netease"], limit=2, overwrite_lyrics=True)
+    assert await plan_first_stage(conn, capped) == 2
+    with pytest.raises(jobs.InvalidJob, match="no_lyrics"):
+        await create_job(conn, "lyrics", no_lyrics=True)

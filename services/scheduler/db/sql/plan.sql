@@ -127,3 +127,24 @@ UPDATE job_stages
    SET hooks = jsonb_set(hooks, '{exported}', coalesce(hooks -> 'exported', '[]'::jsonb) || to_jsonb(%(playlist_id)s::text)),
        updated_at = now()
  WHERE id = %(stage_id)s;
+
+-- name: plan_lyrics
+-- The lyrics backfill: songs with an active local file (of the job's playlists when it has any, of the
+-- chosen platforms), up to the limit. Songs sharing one file give one item: one .lrc per file.
+INSERT INTO job_items (job_id, job_stage_id, item_key, kind, ref_id, label, seq, payload)
+SELECT %(job_id)s, %(stage_id)s, 'song:' || f.song_id, 'song', f.song_id, f.label,
+       row_number() OVER (ORDER BY f.song_id), '{}'::jsonb
+  FROM (SELECT DISTINCT ON (l.backend_id, l.locator) s.id AS song_id,
+               left(s.name || ' — ' || s.singers, 300) AS label
+          FROM songs s
+          JOIN file_assets a ON a.song_id = s.id
+          JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+          JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+         WHERE (NOT %(scoped)s OR EXISTS (SELECT 1 FROM job_playlists jp
+                                            JOIN playlist_songs ps ON ps.playlist_id = jp.playlist_id
+                                           WHERE jp.job_id = %(job_id)s AND ps.song_id = s.id))
+           AND (cardinality(%(sources)s::text[]) = 0 OR s.platform = ANY(%(sources)s::text[]))
+         ORDER BY l.backend_id, l.locator, s.id) f
+ ORDER BY f.song_id
+ LIMIT %(limit)s
+ON CONFLICT (job_stage_id, item_key) DO NOTHING;

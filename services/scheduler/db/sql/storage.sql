@@ -153,3 +153,13 @@ SELECT l.file_asset_id, l.locator FROM file_locations l
 -- How often uploading this file to this key was tried already (the parking back-off grows with it).
 SELECT attempts FROM upload_tasks
  WHERE file_asset_id = %(file_asset_id)s AND target_backend_id = %(backend_id)s AND target_locator = %(locator)s;
+
+-- name: lyrics_target
+-- The song's local file for the lyrics backfill (the primary one first) and the download source it came from.
+SELECT b.root_path, l.locator, a.source_platform, a.source_remote_id
+  FROM file_assets a
+  JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+  JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+ WHERE a.song_id = %(song_id)s
+ ORDER BY l.is_primary DESC, l.id
+ LIMIT 1;
