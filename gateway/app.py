@@ -40,6 +40,7 @@ from gateway.limits import (
 from gateway.live import JobFeed
 from gateway.login import login_router
 from gateway.security import ConsoleGuard
+from gateway.tree import tree_router
 
 HERE = Path(__file__).parent
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI 5's bundle and CSS
@@ -196,5 +197,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dashboard_router(scheduler, templates))
     app.include_router(job_page_router(scheduler, templates))
     app.include_router(explain_router(scheduler))
+    app.include_router(tree_router(scheduler))
 
     return app
