@@ -17,10 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,25 @@ DOWNLOADED_EVERY = 5  # every fifth song has a file in the library
 MEDIA_BPS = "40000"  # sandbox media throttle: the job keeps downloading during the run
 KEYWORD = "mix"  # matches a tenth of the generated playlists
 TARGET_MS = 100.0
+KEPT_LOGS = Path(tempfile.gettempdir()) / "catalogsync-bench-console-logs"
+
+
+def copy_rows(conn: psycopg.Connection[Any], statement: str, rows: Iterator[str]) -> None:
+    """COPY text rows (tab-separated, newline-terminated) in blocks of 10,000."""
+    with conn.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[arg-type]
+        block: list[str] = []
+        for row in rows:
+            block.append(row)
+            if len(block) == 10_000:
+                copy.write("".join(block))
+                block = []
+        copy.write("".join(block))
+
+
+def first_id(conn: psycopg.Connection[Any], table: str) -> int:
+    row = conn.execute(f"SELECT min(id) FROM {table} WHERE platform = 'bench'").fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return int(row[0])
 
 
 def generate(database_url: str) -> dict[str, float]:
@@ -48,35 +69,42 @@ def generate(database_url: str) -> dict[str, float]:
             "SELECT id FROM storage_backends WHERE backend_type = 'local_fs' AND is_active"
         ).fetchone()
         assert backend is not None, "the stack has no active library root"
-        with conn.cursor() as cur:
-            with cur.copy(
-                "COPY songs (platform, remote_song_id, name, singers, album, duration_s) FROM STDIN"
-            ) as copy:
-                for n in range(SONGS):
-                    copy.write_row(
-                        ("bench", f"s{n}", f"bench song {n}", f"artist {n % 5000}", f"album {n % 20000}", 200)
-                    )
-            first_song = conn.execute("SELECT min(id) FROM songs WHERE platform = 'bench'").fetchone()[0]  # type: ignore[index]
-            with cur.copy(
-                "COPY playlists (platform, remote_playlist_id, name, sync_status, track_count) FROM STDIN"
-            ) as copy:
-                for n in range(PLAYLISTS):
-                    name = f"bench {'mix' if n % 10 == 0 else 'list'} {n}"
-                    copy.write_row(("bench", f"p{n}", name, "synced", PER_PLAYLIST))
-            first_playlist = conn.execute(
-                "SELECT min(id) FROM playlists WHERE platform = 'bench'"
-            ).fetchone()[0]  # type: ignore[index]
-            with cur.copy("COPY playlist_songs (playlist_id, song_id, position) FROM STDIN") as copy:
-                for p in range(PLAYLISTS):
-                    for position in range(PER_PLAYLIST):
-                        song = (p * 37 + position * 101) % SONGS
-                        copy.write_row((first_playlist + p, first_song + song, position + 1))
-            with cur.copy(
-                "COPY file_assets (song_id, source_platform, source_remote_id, quality_label, ext, file_size_bytes,"
-                " checksum_sha256) FROM STDIN"
-            ) as copy:
-                for n in range(0, SONGS, DOWNLOADED_EVERY):
-                    copy.write_row((first_song + n, "qq", f"b{n}", "320k", "mp3", 8_000_000, f"{n:064x}"))
+        copy_rows(
+            conn,
+            "COPY songs (platform, remote_song_id, name, singers, album, duration_s) FROM STDIN",
+            (
+                f"bench\ts{n}\tbench song {n}\tartist {n % 5000}\talbum {n % 20000}\t200\n"
+                for n in range(SONGS)
+            ),
+        )
+        first_song = first_id(conn, "songs")
+        copy_rows(
+            conn,
+            "COPY playlists (platform, remote_playlist_id, name, sync_status, track_count) FROM STDIN",
+            (
+                f"bench\tp{n}\tbench {'mix' if n % 10 == 0 else 'list'} {n}\tsynced\t{PER_PLAYLIST}\n"
+                for n in range(PLAYLISTS)
+            ),
+        )
+        first_playlist = first_id(conn, "playlists")
+        copy_rows(
+            conn,
+            "COPY playlist_songs (playlist_id, song_id, position) FROM STDIN",
+            (
+                f"{first_playlist + p}\t{first_song + (p * 37 + position * 101) % SONGS}\t{position + 1}\n"
+                for p in range(PLAYLISTS)
+                for position in range(PER_PLAYLIST)
+            ),
+        )
+        copy_rows(
+            conn,
+            "COPY file_assets (song_id, source_platform, source_remote_id, quality_label, ext, file_size_bytes,"
+            " checksum_sha256) FROM STDIN",
+            (
+                f"{first_song + n}\tqq\tb{n}\t320k\tmp3\t8000000\t{n:064x}\n"
+                for n in range(0, SONGS, DOWNLOADED_EVERY)
+            ),
+        )
         conn.execute(
             "INSERT INTO file_locations (file_asset_id, backend_id, locator, size_bytes, is_primary)"
             " SELECT a.id, %s, 'qq/bench/' || a.source_remote_id || '.mp3', a.file_size_bytes, true"
@@ -96,13 +124,10 @@ def start_download_job(stack: Stack) -> int:
     wait_for(
         lambda: scheduler.GetJob(scheduler_pb2.GetJobRequest(job_id=collect.id)).status == "completed", 120
     )
-    sandbox_ids = [
-        p.id
-        for platform in ("netease", "qq", "kuwo")
-        for p in scheduler.ListPlaylists(
-            scheduler_pb2.ListPlaylistsRequest(platform=platform, limit=100)
-        ).playlists
-    ]
+    with psycopg.connect(stack.database_url) as conn:
+        sandbox_ids = [
+            row[0] for row in conn.execute("SELECT id FROM playlists WHERE platform <> 'bench' ORDER BY id")
+        ]
     job = scheduler.CreateJob(
         scheduler_pb2.CreateJobRequest(
             job_type="sync_download",
@@ -138,7 +163,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return round(statistics.median(ordered), 1), round(p95, 1)
 
 
-async def timed(requests: int, call: Callable[[], Awaitable[None]]) -> tuple[float, float]:
+async def timed(name: str, requests: int, call: Callable[[], Awaitable[None]]) -> tuple[float, float]:
+    print(f"timing {name} ({requests} requests)", flush=True)
     samples = []
     for _ in range(requests):
         started = time.perf_counter()
@@ -175,8 +201,8 @@ async def measure(stack: Stack, job_id: int, requests: int, clients: int) -> dic
         figures["dashboard_p50_ms"], figures["dashboard_p95_ms"] = await timed(
             requests, lambda: get("/api/dashboard")
         )
-        first = await timed(requests // 2, lambda: playlists(0))
-        deep = await timed(requests // 2, lambda: playlists(950))
+        first = await timed("playlists, first page", requests // 2, lambda: playlists(0))
+        deep = await timed("playlists, deep page", requests // 2, lambda: playlists(950))
         figures["playlists_first_p50_ms"], figures["playlists_first_p95_ms"] = first
         figures["playlists_deep_p50_ms"], figures["playlists_deep_p95_ms"] = deep
         figures["playlists_p95_ms"] = max(first[1], deep[1])
@@ -219,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
             figures.update(asyncio.run(measure(stack, job_id, args.requests, args.clients)))
         finally:
             stack.down()
+            logs = Path(folder) / "logs"
+            if logs.exists():  # kept for a look after the run (the workspace is removed)
+                shutil.copytree(logs, KEPT_LOGS, dirs_exist_ok=True)
     for name in ("dashboard", "playlists_first", "playlists_deep", "job"):
         print(
             f"{name:>16}: p50 {figures[name + '_p50_ms']:7.1f} ms   p95 {figures[name + '_p95_ms']:7.1f} ms"

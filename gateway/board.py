@@ -3,12 +3,15 @@ the busy workers (``/api/dashboard``, the page itself, and the summary pushed to
 
 Four RPCs at once (ListJobs of the newest and of the active jobs, GetStats, ListJobEvents of every
 job); the gateway's live feed runs this once per batch of upstream updates, not once per browser.
+While jobs run, ``/api/dashboard`` reads the task rows fresh and takes the catalog part (totals and
+events, the costly half) from the feed's last summary when it is at most CATALOG_MAX_AGE_S old.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from typing_extensions import TypedDict  # pydantic (FastAPI answers) needs it before Python 3.12
@@ -112,26 +115,58 @@ def busy_workers(jobs: list[JobRow]) -> list[Worker]:
     ]
 
 
-async def read_board(scheduler: scheduler_pb2_grpc.SchedulerServiceStub) -> Board:
-    """The task table (newest jobs and every active one), the cards, the workers and the stats."""
-    newest, active, stats, events = await asyncio.gather(
+@dataclass(frozen=True)
+class Catalog:
+    """The slow-changing part of the board: the catalog's totals and the newest events."""
+
+    stats: scheduler_pb2.Stats
+    events: list[dict[str, Any]]
+
+
+async def read_jobs(scheduler: scheduler_pb2_grpc.SchedulerServiceStub) -> list[JobRow]:
+    """The task table: the newest jobs and every active one, newest first."""
+    newest, active = await asyncio.gather(
         scheduler.ListJobs(scheduler_pb2.ListJobsRequest(limit=TABLE_JOBS), timeout=CALL_TIMEOUT_S),
         scheduler.ListJobs(
             scheduler_pb2.ListJobsRequest(statuses=ACTIVE_STATUSES, limit=1000), timeout=CALL_TIMEOUT_S
         ),
+    )
+    merged = {job.id: job for job in [*active.jobs, *newest.jobs]}
+    return [convert.job(job) for _, job in sorted(merged.items(), reverse=True)]
+
+
+async def read_catalog(scheduler: scheduler_pb2_grpc.SchedulerServiceStub) -> Catalog:
+    stats, events = await asyncio.gather(
         scheduler.GetStats(scheduler_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT_S),
         scheduler.ListJobEvents(
             scheduler_pb2.ListJobEventsRequest(job_id=0, limit=RECENT_EVENTS), timeout=CALL_TIMEOUT_S
         ),
     )
-    merged = {job.id: job for job in [*active.jobs, *newest.jobs]}
-    jobs = [convert.job(job) for _, job in sorted(merged.items(), reverse=True)]
-    recent = [convert.event(event) for event in events.events]
+    return Catalog(stats, [convert.event(event) for event in events.events])
+
+
+def assemble(jobs: list[JobRow], catalog: Catalog) -> Board:
     return Board(
         task_rows=jobs,
         jobs=jobs,
-        summary=summary(jobs, stats, recent),
+        summary=summary(jobs, catalog.stats, catalog.events),
         workers=busy_workers(jobs),
-        stats=convert.message(stats),
-        bytes_text=human_bytes(stats.bytes),
+        stats=convert.message(catalog.stats),
+        bytes_text=human_bytes(catalog.stats.bytes),
     )
+
+
+def running(jobs: list[JobRow]) -> bool:
+    return any(job["status"] in ("running", "pause_requested") for job in jobs)
+
+
+async def read_board(
+    scheduler: scheduler_pb2_grpc.SchedulerServiceStub, recent: Catalog | None = None
+) -> tuple[Board, Catalog]:
+    """The task table (newest jobs and every active one), the cards, the workers and the stats;
+    the catalog part from ``recent`` when given (the live feed's, while jobs run)."""
+    if recent is not None:
+        jobs, catalog = await read_jobs(scheduler), recent
+    else:
+        jobs, catalog = await asyncio.gather(read_jobs(scheduler), read_catalog(scheduler))
+    return assemble(jobs, catalog), catalog

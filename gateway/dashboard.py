@@ -16,8 +16,12 @@ from fastapi.templating import Jinja2Templates
 
 from catalogsync.v1 import scheduler_pb2_grpc
 from gateway.board import Board, Summary, read_board
+from gateway.live import JobFeed
 
 Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Feed = Callable[[], JobFeed]
+
+CATALOG_MAX_AGE_S = 2.0
 
 # The choices of the launch form; the scheduler validates every job it is asked to create.
 JOB_TYPES = (
@@ -33,13 +37,17 @@ DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
 DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
 
 
-def dashboard_router(scheduler: Scheduler, templates: Jinja2Templates) -> APIRouter:
+def dashboard_router(scheduler: Scheduler, templates: Jinja2Templates, feed: Feed) -> APIRouter:
     router = APIRouter()
+
+    async def current_board() -> Board:
+        board, _ = await read_board(scheduler(), feed().recent_catalog(CATALOG_MAX_AGE_S))
+        return board
 
     @router.get("/dashboard", response_class=HTMLResponse)
     async def dashboard(request: Request) -> HTMLResponse:
         context: dict[str, Any] = {
-            **await read_board(scheduler()),
+            **await current_board(),
             "job_types": JOB_TYPES,
             "platforms": DISCOVERY_PLATFORMS,
             "download_sources": DOWNLOAD_SOURCES,
@@ -49,12 +57,13 @@ def dashboard_router(scheduler: Scheduler, templates: Jinja2Templates) -> APIRou
     @router.get("/api/dashboard")
     async def api_dashboard() -> Board:
         """``task_rows`` (the newest jobs and every active one; also as ``jobs``), the ``summary``
-        cards, the busy ``workers`` and the catalog's ``stats``."""
-        return await read_board(scheduler())
+        cards, the busy ``workers`` and the catalog's ``stats`` (while jobs run, the totals may be up
+        to 2 s old: the live feed's, recomputed after every batch of job updates)."""
+        return await current_board()
 
     @router.get("/api/summary")
     async def api_summary() -> Summary:
         """Only the summary cards (browsers get them pushed on /api/events as ``summary``)."""
-        return (await read_board(scheduler()))["summary"]
+        return (await current_board())["summary"]
 
     return router

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -24,7 +25,7 @@ from prometheus_client import Counter, Gauge
 
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
 from gateway import convert
-from gateway.board import read_board
+from gateway.board import Catalog, read_board, running
 
 Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
 Event = dict[str, Any]
@@ -85,6 +86,8 @@ class JobFeed:
         self._latest: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._summary: dict[str, Any] | None = None
+        self._catalog: Catalog | None = None  # of the last summary, while jobs were running
+        self._catalog_at = 0.0
         self._summary_task: asyncio.Task[None] | None = None
         self._summary_due = False
 
@@ -131,15 +134,22 @@ class JobFeed:
         while self._summary_due:
             self._summary_due = False
             try:
-                board = await read_board(self._scheduler())
+                board, catalog = await read_board(self._scheduler())
             except grpc.aio.AioRpcError as exc:
                 log.warning("dashboard summary not refreshed: %s", exc.details())
             else:
                 SUMMARIES.inc()
+                self._catalog = catalog if running(board["task_rows"]) else None
+                self._catalog_at = time.monotonic()
                 self._summary = {"summary": board["summary"], "workers": board["workers"]}
                 for subscriber in self._subscribers:
                     subscriber.offer_summary(self._summary)
             await asyncio.sleep(SUMMARY_EVERY_S)
+
+    def recent_catalog(self, max_age_s: float) -> Catalog | None:
+        """The catalog part of the last summary, when jobs were running then and it is this recent."""
+        fresh = time.monotonic() - self._catalog_at <= max_age_s
+        return self._catalog if fresh and self._task is not None and not self._task.done() else None
 
     def knows(self, job_id: int) -> bool:
         return job_id in self._latest
