@@ -45,7 +45,7 @@ KEPT_LOGS = Path(tempfile.gettempdir()) / "catalogsync-bench-console-logs"
 
 def copy_rows(conn: psycopg.Connection[Any], statement: str, rows: Iterator[str]) -> None:
     """COPY text rows (tab-separated, newline-terminated) in blocks of 10,000."""
-    with conn.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[arg-type]
+    with conn.cursor() as cur, cur.copy(statement) as copy:
         block: list[str] = []
         for row in rows:
             block.append(row)
@@ -56,7 +56,7 @@ def copy_rows(conn: psycopg.Connection[Any], statement: str, rows: Iterator[str]
 
 
 def first_id(conn: psycopg.Connection[Any], table: str) -> int:
-    row = conn.execute(f"SELECT min(id) FROM {table} WHERE platform = 'bench'").fetchone()  # type: ignore[arg-type]
+    row = conn.execute(f"SELECT min(id) FROM {table} WHERE platform = 'bench'").fetchone()
     assert row is not None
     return int(row[0])
 
@@ -199,7 +199,7 @@ async def measure(stack: Stack, job_id: int, requests: int, clients: int) -> dic
 
         figures: dict[str, Any] = {}
         figures["dashboard_p50_ms"], figures["dashboard_p95_ms"] = await timed(
-            requests, lambda: get("/api/dashboard")
+            "/api/dashboard", requests, lambda: get("/api/dashboard")
         )
         first = await timed("playlists, first page", requests // 2, lambda: playlists(0))
         deep = await timed("playlists, deep page", requests // 2, lambda: playlists(950))
@@ -207,7 +207,7 @@ async def measure(stack: Stack, job_id: int, requests: int, clients: int) -> dic
         figures["playlists_deep_p50_ms"], figures["playlists_deep_p95_ms"] = deep
         figures["playlists_p95_ms"] = max(first[1], deep[1])
         figures["job_p50_ms"], figures["job_p95_ms"] = await timed(
-            requests, lambda: get(f"/api/jobs/{job_id}")
+            "/api/jobs/{id}", requests, lambda: get(f"/api/jobs/{job_id}")
         )
         figures["playlists_via"] = "rest" if has_route else "grpc ListPlaylists (no /api/playlists route)"
         job = (await http.get(f"/api/jobs/{job_id}", params={"events": 0})).json()

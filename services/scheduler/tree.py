@@ -11,10 +11,12 @@ unavailable and skipped, and each song's status and reason.
 from __future__ import annotations
 
 import json
-from typing import Any, TypedDict
+from collections.abc import Mapping
+from typing import Any, LiteralString, TypedDict
 
 import grpc
 import psycopg
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from catalogsync.v1 import scheduler_pb2
@@ -27,6 +29,7 @@ NOT_PLANNED = "not_planned"  # a song of the playlist the job has no item for (l
 DOWNLOADED = "downloaded"  # ... and that is in the library anyway
 
 Row = dict[str, Any]
+Connection = psycopg.AsyncConnection[Any]
 
 
 class StageIds(TypedDict):
@@ -42,6 +45,19 @@ class TreeError(Exception):
         self.code = code
 
 
+async def fetch_all(conn: Connection, query: LiteralString, params: Mapping[str, object]) -> list[Row]:
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(query, params)
+        return await cursor.fetchall()
+
+
+async def fetch_one(conn: Connection, query: LiteralString, params: Mapping[str, object]) -> Row:
+    """The first row of a query that always answers one."""
+    rows = await fetch_all(conn, query, params)
+    assert rows, query
+    return rows[0]
+
+
 def page_size(limit: int) -> int:
     if not 0 <= limit <= PAGE_MAX:
         raise TreeError(
@@ -50,11 +66,14 @@ def page_size(limit: int) -> int:
     return limit or DEFAULT_PAGE
 
 
-async def _stage_ids(conn: psycopg.AsyncConnection[Row], job_id: int) -> StageIds:
-    if await (await conn.execute(Q["get_job"], {"job_id": job_id})).fetchone() is None:
+async def _check_job(conn: Connection, job_id: int) -> None:
+    if not await fetch_all(conn, Q["get_job"], {"job_id": job_id}):
         raise TreeError(grpc.StatusCode.NOT_FOUND, f"job {job_id} does not exist")
-    row = await (await conn.execute(Q["job_tree_stage_ids"], {"job_id": job_id})).fetchone()
-    assert row is not None
+
+
+async def _stage_ids(conn: Connection, job_id: int) -> StageIds:
+    await _check_job(conn, job_id)
+    row = await fetch_one(conn, Q["job_tree_stage_ids"], {"job_id": job_id})
     return StageIds(sync_stage_id=row["sync_stage_id"], download_stage_id=row["download_stage_id"])
 
 
@@ -119,11 +138,10 @@ async def job_playlists(
     async with pool.connection() as conn:
         stages = await _stage_ids(conn, request.job_id)
         params = {"job_id": request.job_id, **stages}
-        count = await (await conn.execute(Q["job_tree_playlist_count"], params)).fetchone()
-        rows = await (
-            await conn.execute(Q["job_tree_playlists"], {**params, "limit": limit, "offset": request.offset})
-        ).fetchall()
-    assert count is not None
+        count = await fetch_one(conn, Q["job_tree_playlist_count"], params)
+        rows = await fetch_all(
+            conn, Q["job_tree_playlists"], {**params, "limit": limit, "offset": request.offset}
+        )
     return scheduler_pb2.ListJobPlaylistsResponse(
         playlists=[playlist_message(row) for row in rows], total=count["playlists"]
     )
@@ -136,17 +154,16 @@ async def job_playlist_songs(
     async with pool.connection() as conn:
         stages = await _stage_ids(conn, request.job_id)
         params = {"job_id": request.job_id, "playlist_id": request.playlist_id, **stages}
-        linked = await (await conn.execute(Q["job_tree_has_playlist"], params)).fetchone()
-        if linked is None or not linked["linked"]:
+        linked = await fetch_one(conn, Q["job_tree_has_playlist"], params)
+        if not linked["linked"]:
             raise TreeError(
                 grpc.StatusCode.NOT_FOUND,
                 f"playlist {request.playlist_id} is not one of job {request.job_id}'s playlists",
             )
-        count = await (await conn.execute(Q["job_tree_song_count"], params)).fetchone()
-        rows = await (
-            await conn.execute(Q["job_tree_songs"], {**params, "limit": limit, "offset": request.offset})
-        ).fetchall()
-    assert count is not None
+        count = await fetch_one(conn, Q["job_tree_song_count"], params)
+        rows = await fetch_all(
+            conn, Q["job_tree_songs"], {**params, "limit": limit, "offset": request.offset}
+        )
     return scheduler_pb2.ListJobPlaylistSongsResponse(
         songs=[song_message(row) for row in rows], total=count["songs"]
     )
@@ -167,11 +184,10 @@ async def job_logs(
 ) -> scheduler_pb2.ListJobLogsResponse:
     limit = page_size(request.limit)
     async with pool.connection() as conn:
-        if await (await conn.execute(Q["get_job"], {"job_id": request.job_id})).fetchone() is None:
-            raise TreeError(grpc.StatusCode.NOT_FOUND, f"job {request.job_id} does not exist")
-        rows = await (
-            await conn.execute(
-                Q["list_job_logs"], {"job_id": request.job_id, "before_id": request.before_id, "limit": limit}
-            )
-        ).fetchall()
+        await _check_job(conn, request.job_id)
+        rows = await fetch_all(
+            conn,
+            Q["list_job_logs"],
+            {"job_id": request.job_id, "before_id": request.before_id, "limit": limit},
+        )
     return scheduler_pb2.ListJobLogsResponse(logs=[log_message(row) for row in rows])

@@ -36,7 +36,8 @@ def qq_toplist(stack: Stack) -> scheduler_pb2.Playlist:
         scheduler_pb2.ListPlaylistsRequest(platform="qq", pool_kind="toplist", limit=10), timeout=10
     )
     assert listed.playlists, "the sandbox has no QQ toplist"
-    return sorted(listed.playlists, key=lambda p: p.id)[0]
+    first: scheduler_pb2.Playlist = min(listed.playlists, key=lambda p: p.id)
+    return first
 
 
 def test_tree_expands_and_stays_open_while_the_job_runs_live(

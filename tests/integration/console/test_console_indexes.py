@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from services.scheduler.db.queries import Q
 
@@ -42,7 +43,7 @@ def nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield from nodes(child)
 
 
-QUERIES = {
+QUERIES: dict[str, dict[str, object]] = {
     "job_tree_playlists": {
         "job_id": 7,
         "sync_stage_id": None,
@@ -57,9 +58,9 @@ QUERIES = {
 def test_the_task_tree_reads_through_indexes(database_url: str) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         for statement in FILL:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
         for name, params in QUERIES.items():
-            row = conn.execute(f"EXPLAIN (FORMAT JSON) {Q[name]}", params).fetchone()  # type: ignore[arg-type]
+            row = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(Q[name]), dict(params)).fetchone()
             assert row is not None
             scanned = {
                 n.get("Relation Name") for n in nodes(row[0][0]["Plan"]) if n["Node Type"] == "Seq Scan"

@@ -47,8 +47,8 @@ def seed_undownloaded_playlist(database_url: str, prefix: str, count: int) -> in
     return int(row[0])
 
 
-async def planned_job(database_url: str, library: Path, playlist_ids: list[int]) -> int:
-    """A download_only job over the playlists (created over gRPC by the caller), its stage planned."""
+async def planned_job(database_url: str) -> int:
+    """The newest job (created over gRPC by the caller) with its download stage planned, and a log line."""
     conn = await connect(database_url)
     try:
         job = await (await conn.execute("SELECT * FROM job_runs ORDER BY id DESC LIMIT 1")).fetchone()
@@ -86,7 +86,7 @@ def tree(database_url: str, tmp_path: Path) -> Iterator[tuple[Api, int, int, int
             ),
             timeout=30,
         )
-        job_id = asyncio.run(planned_job(database_url, tmp_path, [done, toplist]))
+        job_id = asyncio.run(planned_job(database_url))
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(
                 "UPDATE job_items i SET status = CASE s.name WHEN 'track 1' THEN 'running' ELSE 'failed' END,"
