@@ -134,6 +134,9 @@ def test_tree_counts_pages_and_tags(tree: tuple[Api, int, int, int]) -> None:
     assert [s.status for s in songs] == ["running", "failed", "queued", "queued", "queued"]
     assert songs[1].reason == "not found: no source has it"
 
+    stats = api.scheduler.GetStats(scheduler_pb2.GetStatsRequest(), timeout=10)
+    assert (stats.files, stats.bytes) == (3, 3000)  # the catalog totals (backend_stats, migration 0012)
+
     logs = api.scheduler.ListJobLogs(scheduler_pb2.ListJobLogsRequest(job_id=job_id), timeout=10).logs
     assert "planned by the test" in [log.message for log in logs]
 

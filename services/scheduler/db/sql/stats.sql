@@ -21,3 +21,20 @@ SELECT b.name, b.backend_type, coalesce(f.locations, 0) AS locations, coalesce(f
                 WHERE l.backend_id = b.id AND l.status = 'active'
                 ORDER BY l.locator) d) f ON true
  ORDER BY b.backend_type, b.id;
+
+-- name: list_playlists
+-- Playlists with their download progress (songs with an active local file count as downloaded).
+SELECT p.*, count(*) OVER () AS total_rows,
+       (SELECT count(*) FROM playlist_songs ps WHERE ps.playlist_id = p.id) AS song_count,
+       (SELECT count(DISTINCT ps.song_id) FROM playlist_songs ps
+          JOIN file_assets a ON a.song_id = ps.song_id
+          JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+          JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+         WHERE ps.playlist_id = p.id) AS downloaded_count
+  FROM playlists p
+ WHERE (%(platform)s = '' OR p.platform = %(platform)s)
+   AND (%(pool_kind)s = '' OR EXISTS (SELECT 1 FROM pool_playlists pp JOIN playlist_pools pl ON pl.id = pp.pool_id
+                                       WHERE pp.playlist_id = p.id AND pl.pool_kind = %(pool_kind)s))
+   AND (%(keyword)s = '' OR p.name ILIKE '%%' || %(keyword)s || '%%')
+ ORDER BY p.id
+ LIMIT %(limit)s OFFSET %(offset)s;
