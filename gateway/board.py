@@ -3,8 +3,9 @@ the busy workers (``/api/dashboard``, the page itself, and the summary pushed to
 
 Four RPCs at once (ListJobs of the newest and of the active jobs, GetStats, ListJobEvents of every
 job); the gateway's live feed runs this once per batch of upstream updates, not once per browser.
-While jobs run, ``/api/dashboard`` reads the task rows fresh and takes the catalog part (totals and
-events, the costly half) from the feed's last summary when it is at most CATALOG_MAX_AGE_S old.
+While jobs run, ``/api/dashboard`` answers the feed's last board when it is at most a second old,
+else reads the task rows and takes the catalog part (totals and events, the costly half) from the
+feed's last summary when that is recent (gateway.dashboard).
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ from gateway.live import JobFeed
 Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
 Feed = Callable[[], JobFeed]
 
+# While jobs run, the live feed recomputes the board after every batch of job updates (at most once
+# a second, for every browser); a read takes it when it is this recent (then only its catalog part).
+BOARD_MAX_AGE_S = 1.0
 CATALOG_MAX_AGE_S = 2.0
 
 # The choices of the launch form; the scheduler validates every job it is asked to create.
@@ -41,6 +44,9 @@ def dashboard_router(scheduler: Scheduler, templates: Jinja2Templates, feed: Fee
     router = APIRouter()
 
     async def current_board() -> Board:
+        recent = feed().recent_board(BOARD_MAX_AGE_S)
+        if recent is not None:
+            return recent
         board, _ = await read_board(scheduler(), feed().recent_catalog(CATALOG_MAX_AGE_S))
         return board
 
@@ -57,8 +63,9 @@ def dashboard_router(scheduler: Scheduler, templates: Jinja2Templates, feed: Fee
     @router.get("/api/dashboard")
     async def api_dashboard() -> Board:
         """``task_rows`` (the newest jobs and every active one; also as ``jobs``), the ``summary``
-        cards, the busy ``workers`` and the catalog's ``stats`` (while jobs run, the totals may be up
-        to 2 s old: the live feed's, recomputed after every batch of job updates)."""
+        cards, the busy ``workers`` and the catalog's ``stats``. While jobs run this is the live
+        feed's last board when at most 1 s old (recomputed after every batch of job updates), else the
+        task rows read now with the feed's totals when at most 2 s old."""
         return await current_board()
 
     @router.get("/api/summary")

@@ -25,7 +25,7 @@ from prometheus_client import Counter, Gauge
 
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
 from gateway import convert
-from gateway.board import Catalog, read_board, running
+from gateway.board import Board, Catalog, read_board, running
 
 Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
 Event = dict[str, Any]
@@ -86,8 +86,9 @@ class JobFeed:
         self._latest: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._summary: dict[str, Any] | None = None
-        self._catalog: Catalog | None = None  # of the last summary, while jobs were running
-        self._catalog_at = 0.0
+        self._board: Board | None = None  # the last summary's whole board, while jobs were running
+        self._catalog: Catalog | None = None
+        self._board_at = 0.0
         self._summary_task: asyncio.Task[None] | None = None
         self._summary_due = False
 
@@ -139,17 +140,25 @@ class JobFeed:
                 log.warning("dashboard summary not refreshed: %s", exc.details())
             else:
                 SUMMARIES.inc()
-                self._catalog = catalog if running(board["task_rows"]) else None
-                self._catalog_at = time.monotonic()
+                busy = running(board["task_rows"])
+                self._board, self._catalog = (board, catalog) if busy else (None, None)
+                self._board_at = time.monotonic()
                 self._summary = {"summary": board["summary"], "workers": board["workers"]}
                 for subscriber in self._subscribers:
                     subscriber.offer_summary(self._summary)
             await asyncio.sleep(SUMMARY_EVERY_S)
 
+    def _recent(self, max_age_s: float) -> bool:
+        live = self._task is not None and not self._task.done()
+        return live and time.monotonic() - self._board_at <= max_age_s
+
+    def recent_board(self, max_age_s: float) -> Board | None:
+        """The last summary's board, when jobs were running then and it is this recent."""
+        return self._board if self._recent(max_age_s) else None
+
     def recent_catalog(self, max_age_s: float) -> Catalog | None:
-        """The catalog part of the last summary, when jobs were running then and it is this recent."""
-        fresh = time.monotonic() - self._catalog_at <= max_age_s
-        return self._catalog if fresh and self._task is not None and not self._task.done() else None
+        """The catalog part (totals, events) of the last summary, on the same terms."""
+        return self._catalog if self._recent(max_age_s) else None
 
     def knows(self, job_id: int) -> bool:
         return job_id in self._latest
