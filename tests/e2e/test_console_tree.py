@@ -1,7 +1,8 @@
 """The dashboard's task tree and live summary in a real browser, on the session's shared stack: a
 job started from the form shows its speed live, the summary cards and busy workers follow it
 (pushed by the gateway, no polling), and task → playlist → song expands and stays open while the
-job keeps updating — with the 非音乐资源 tag on the QQ toplist's video row."""
+job keeps updating — with the 非音乐资源 tag on the QQ toplist's video row; the job page shows the
+same playlist progress and the job's logs."""
 
 from __future__ import annotations
 
@@ -107,3 +108,13 @@ def test_tree_expands_and_stays_open_while_the_job_runs_live(
     row.locator("button.tree-toggle").click()
     expect(tree).to_have_count(0)
     assert page.evaluate("window.notReloaded") is True, "the page must update in place, not reload"
+
+    # The job page: the same playlist progress, and the job's log lines.
+    page.goto(f"{stack.console_url}/jobs/{job_id}")
+    progress = page.locator("#job-playlists tbody tr")
+    expect(progress).to_have_count(len(wanted), timeout=LIVE_S)
+    expect(page.locator(f'#job-playlists tr[data-playlist-id="{toplist.id}"] td.count')).to_have_text(
+        shown[str(toplist.id)]
+    )
+    expect(page.locator("#job-logs tbody")).to_contain_text("download", timeout=LIVE_S)
+    page.screenshot(path=tmp_path / "job-page-playlists-and-logs.png", full_page=True)
