@@ -28,6 +28,7 @@ from tests.support.stack import Stack
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 SPEED = re.compile(r"^\d+ / \d+ songs \| \d+(\.\d+)? [KMG]?i?B/s$")
+PHONE = {"width": 390, "height": 844}
 SLOW_MEDIA_BPS = 120_000  # a song takes a few seconds: the job is seen downloading
 
 
@@ -108,6 +109,15 @@ def test_tree_expands_and_stays_open_while_the_job_runs_live(
     row.locator("button.tree-toggle").click()
     expect(tree).to_have_count(0)
     assert page.evaluate("window.notReloaded") is True, "the page must update in place, not reload"
+
+    # On a phone the open tree fits the screen.
+    page.set_viewport_size(PHONE)
+    row.locator("button.tree-toggle").click()
+    first.locator("button.tree-toggle").click()
+    expect(songs.first).to_be_visible(timeout=LIVE_S)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the dashboard with its tree open is {width} px wide on a 390 px screen"
+    page.screenshot(path=tmp_path / "tree-phone.png", full_page=True)
 
     # The job page: the same playlist progress, and the job's log lines.
     page.goto(f"{stack.console_url}/jobs/{job_id}")
