@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,6 +44,7 @@ from gateway.maintenance_page import maintenance_router
 from gateway.playlists import playlists_router
 from gateway.security import ConsoleGuard
 from gateway.settings_page import settings_router
+from gateway.tree import tree_router
 
 HERE = Path(__file__).parent
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI 5's bundle and CSS
@@ -146,13 +148,17 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/jobs/{job_id}")
     async def get_job(job_id: JobIdPath, events: EventsQuery = 50) -> dict[str, Any]:
         """The job and its newest ``events`` journal entries (0 = none)."""
-        job = await scheduler().GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=CALL_TIMEOUT_S)
-        data = convert.job(job)
-        if events > 0:
-            reply = await scheduler().ListJobEvents(
+        job_call = scheduler().GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=CALL_TIMEOUT_S)
+        if events <= 0:
+            return convert.job(await job_call)
+        job, reply = await asyncio.gather(  # both at once: an unknown job is GetJob's NOT_FOUND
+            job_call,
+            scheduler().ListJobEvents(
                 scheduler_pb2.ListJobEventsRequest(job_id=job_id, limit=events), timeout=CALL_TIMEOUT_S
-            )
-            data["events"] = [convert.event(event) for event in reply.events]
+            ),
+        )
+        data = convert.job(job)
+        data["events"] = [convert.event(event) for event in reply.events]
         return data
 
     @app.post("/api/jobs", status_code=201)
@@ -196,11 +202,12 @@ def create_app(settings: Settings) -> FastAPI:
             first = convert.job(job)
         return EventSourceResponse(state["feed"].events(job_id, first), headers={"Cache-Control": "no-cache"})
 
-    app.include_router(dashboard_router(scheduler, templates))
+    app.include_router(dashboard_router(scheduler, templates, lambda: state["feed"]))
     app.include_router(job_page_router(scheduler, templates))
     app.include_router(explain_router(scheduler))
     app.include_router(playlists_router(scheduler, templates))
     app.include_router(maintenance_router(scheduler, templates))
     app.include_router(settings_router(scheduler, templates))
+    app.include_router(tree_router(scheduler))
 
     return app

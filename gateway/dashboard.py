@@ -1,12 +1,12 @@
-"""The dashboard (task center): quick launch, summary cards and the task table.
+"""The dashboard (task center): quick launch, summary cards, the task table and its task tree.
 
-Thin calls of the scheduler's gRPC API (ListJobs, GetStats, ListJobEvents); the page updates
-itself from /api/events and refreshes its cards from /api/summary.
+The page is drawn from gateway.board (the same read as ``/api/dashboard``); it then follows the
+gateway's live stream (/api/events: job rows, and the summary the feed computes once per update)
+and loads the tree lazily from the tree routes (gateway.tree).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -14,16 +14,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from catalogsync.units import human_bytes
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
-from gateway import convert
+from catalogsync.v1 import scheduler_pb2_grpc
+from gateway.board import Board, Summary, read_board
+from gateway.live import JobFeed
 
 Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Feed = Callable[[], JobFeed]
 
-CALL_TIMEOUT_S = 5
-TABLE_JOBS = 50
-RECENT_EVENTS = 8
-ACTIVE_STATUSES = ("queued", "running", "pause_requested", "paused")
+# While jobs run, the live feed recomputes the board after every batch of job updates (at most once
+# a second, for every browser); a read takes it when it is this recent (then only its catalog part).
+BOARD_MAX_AGE_S = 1.0
+CATALOG_MAX_AGE_S = 2.0
+
 # The choices of the launch form; the scheduler validates every job it is asked to create.
 JOB_TYPES = (
     ("catalog_sync", "Catalog sync (collect, sync, download, upload)"),
@@ -39,62 +41,20 @@ DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
 DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
 
 
-def summary(
-    jobs: list[dict[str, Any]], stats: scheduler_pb2.Stats, events: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """The cards: jobs by state, songs being worked on, the catalog's totals and the newest events."""
-    by_status: dict[str, int] = {}
-    for job in jobs:
-        by_status[job["status"]] = by_status.get(job["status"], 0) + 1
-    return {
-        "running": by_status.get("running", 0) + by_status.get("pause_requested", 0),
-        "queued_download": sum(1 for j in jobs if j["status"] == "queued" and j["lane"] == "download"),
-        "queued": by_status.get("queued", 0),
-        "paused": by_status.get("paused", 0),
-        "failed": by_status.get("failed", 0),
-        "running_songs": sum(j["running_items"] for j in jobs if j["status"] in ACTIVE_STATUSES),
-        "playlists": stats.playlists,
-        "synced_playlists": stats.synced_playlists,
-        "songs": stats.songs,
-        "files": stats.files,
-        "library_text": human_bytes(stats.bytes),
-        "objects": stats.objects,
-        "events": events,
-    }
-
-
-def dashboard_router(scheduler: Scheduler, templates: Jinja2Templates) -> APIRouter:
+def dashboard_router(scheduler: Scheduler, templates: Jinja2Templates, feed: Feed) -> APIRouter:
     router = APIRouter()
 
-    async def jobs_and_summary() -> tuple[list[dict[str, Any]], dict[str, Any], scheduler_pb2.Stats]:
-        newest, active, stats, events = await asyncio.gather(
-            scheduler().ListJobs(scheduler_pb2.ListJobsRequest(limit=TABLE_JOBS), timeout=CALL_TIMEOUT_S),
-            scheduler().ListJobs(
-                scheduler_pb2.ListJobsRequest(statuses=ACTIVE_STATUSES, limit=1000), timeout=CALL_TIMEOUT_S
-            ),
-            scheduler().GetStats(scheduler_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT_S),
-            scheduler().ListJobEvents(
-                scheduler_pb2.ListJobEventsRequest(job_id=0, limit=RECENT_EVENTS), timeout=CALL_TIMEOUT_S
-            ),
-        )
-        merged = {job.id: job for job in [*active.jobs, *newest.jobs]}
-        jobs = [convert.job(job) for _, job in sorted(merged.items(), reverse=True)]
-        recent = [convert.event(event) for event in events.events]
-        return jobs, summary(jobs, stats, recent), stats
-
-    async def dashboard_data() -> dict[str, Any]:
-        jobs, cards, stats = await jobs_and_summary()
-        return {
-            "stats": convert.message(stats),
-            "bytes_text": human_bytes(stats.bytes),
-            "summary": cards,
-            "jobs": jobs,
-        }
+    async def current_board() -> Board:
+        recent = feed().recent_board(BOARD_MAX_AGE_S)
+        if recent is not None:
+            return recent
+        board, _ = await read_board(scheduler(), feed().recent_catalog(CATALOG_MAX_AGE_S))
+        return board
 
     @router.get("/dashboard", response_class=HTMLResponse)
     async def dashboard(request: Request) -> HTMLResponse:
-        context = {
-            **await dashboard_data(),
+        context: dict[str, Any] = {
+            **await current_board(),
             "job_types": JOB_TYPES,
             "platforms": DISCOVERY_PLATFORMS,
             "download_sources": DOWNLOAD_SOURCES,
@@ -102,14 +62,16 @@ def dashboard_router(scheduler: Scheduler, templates: Jinja2Templates) -> APIRou
         return templates.TemplateResponse(request, "dashboard.html", context)
 
     @router.get("/api/dashboard")
-    async def api_dashboard() -> dict[str, Any]:
-        """The task table (newest jobs and every active one), the summary cards and the catalog's stats."""
-        return await dashboard_data()
+    async def api_dashboard() -> Board:
+        """``task_rows`` (the newest jobs and every active one; also as ``jobs``), the ``summary``
+        cards, the busy ``workers`` and the catalog's ``stats``. While jobs run this is the live
+        feed's last board when at most 1 s old (recomputed after every batch of job updates), else the
+        task rows read now with the feed's totals when at most 2 s old."""
+        return await current_board()
 
     @router.get("/api/summary")
-    async def api_summary() -> dict[str, Any]:
-        """Only the summary cards (what the dashboard refreshes while jobs change)."""
-        _, cards, _ = await jobs_and_summary()
-        return cards
+    async def api_summary() -> Summary:
+        """Only the summary cards (browsers get them pushed on /api/events as ``summary``)."""
+        return (await current_board())["summary"]
 
     return router

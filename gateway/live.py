@@ -3,6 +3,10 @@
 The gateway watches every job (job_id 0) once, keeps the newest snapshot of each job it has seen,
 and hands each browser's server-sent-event stream the snapshots it asks for. A browser that reads
 slowly is never a backlog: its pending updates are kept per job, newest wins.
+
+The dashboard's summary (cards and busy workers, gateway.board) is computed here once per batch of
+upstream updates — at most once a second however many browsers watch — and pushed to every browser
+that follows all jobs as a ``summary`` event.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -19,18 +25,25 @@ from prometheus_client import Counter, Gauge
 
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
 from gateway import convert
+from gateway.board import Board, Catalog, read_board, running
 
 Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
 Event = dict[str, Any]
+log = logging.getLogger(__name__)
 
 RECONNECT_S = 1.0
 REMEMBERED_JOBS = 200
+SUMMARY_EVERY_S = 1.0
+SUMMARY_KEY = -1  # a subscriber's pending summary (job ids are positive, 0 is the stream error)
 
 LIVE_CLIENTS = Gauge("catalogsync_gateway_live_clients", "Browsers connected to /api/events")
 WATCH_STREAMS = Gauge(
     "catalogsync_gateway_watch_streams", "Upstream WatchJobs streams the gateway holds open"
 )
 WATCH_OPENED = Counter("catalogsync_gateway_watch_streams_opened", "Upstream WatchJobs streams opened")
+SUMMARIES = Counter(
+    "catalogsync_gateway_summaries", "Dashboard summaries computed for the live stream (one per update batch)"
+)
 
 
 class Subscriber:
@@ -45,6 +58,12 @@ class Subscriber:
         if self.job_id and int(job["id"]) != self.job_id:
             return
         self.pending[int(job["id"])] = {"event": "job", "data": job}
+        self.ready.set()
+
+    def offer_summary(self, summary: dict[str, Any]) -> None:
+        if self.job_id:
+            return
+        self.pending[SUMMARY_KEY] = {"event": "summary", "data": summary}
         self.ready.set()
 
     def interrupt(self, reason: str) -> None:
@@ -66,12 +85,19 @@ class JobFeed:
         self._subscribers: set[Subscriber] = set()
         self._latest: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
+        self._summary: dict[str, Any] | None = None
+        self._board: Board | None = None  # the last summary's whole board, while jobs were running
+        self._catalog: Catalog | None = None
+        self._board_at = 0.0
+        self._summary_task: asyncio.Task[None] | None = None
+        self._summary_due = False
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._summary_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _run(self) -> None:
         while True:
@@ -97,6 +123,42 @@ class JobFeed:
             self._latest.popitem(last=False)
         for subscriber in self._subscribers:
             subscriber.offer(job)
+        self._summary_soon()
+
+    def _summary_soon(self) -> None:
+        self._summary_due = True
+        if self._summary_task is None or self._summary_task.done():
+            self._summary_task = asyncio.create_task(self._push_summaries(), name="dashboard-summary")
+
+    async def _push_summaries(self) -> None:
+        """One summary for every update that arrived since the last one, at most every SUMMARY_EVERY_S."""
+        while self._summary_due:
+            self._summary_due = False
+            try:
+                board, catalog = await read_board(self._scheduler())
+            except grpc.aio.AioRpcError as exc:
+                log.warning("dashboard summary not refreshed: %s", exc.details())
+            else:
+                SUMMARIES.inc()
+                busy = running(board["task_rows"])
+                self._board, self._catalog = (board, catalog) if busy else (None, None)
+                self._board_at = time.monotonic()
+                self._summary = {"summary": board["summary"], "workers": board["workers"]}
+                for subscriber in self._subscribers:
+                    subscriber.offer_summary(self._summary)
+            await asyncio.sleep(SUMMARY_EVERY_S)
+
+    def _recent(self, max_age_s: float) -> bool:
+        live = self._task is not None and not self._task.done()
+        return live and time.monotonic() - self._board_at <= max_age_s
+
+    def recent_board(self, max_age_s: float) -> Board | None:
+        """The last summary's board, when jobs were running then and it is this recent."""
+        return self._board if self._recent(max_age_s) else None
+
+    def recent_catalog(self, max_age_s: float) -> Catalog | None:
+        """The catalog part (totals, events) of the last summary, on the same terms."""
+        return self._catalog if self._recent(max_age_s) else None
 
     def knows(self, job_id: int) -> bool:
         return job_id in self._latest
@@ -110,6 +172,8 @@ class JobFeed:
             subscriber.offer(first)
         for job in self._latest.values():
             subscriber.offer(job)
+        if self._summary is not None:
+            subscriber.offer_summary(self._summary)
         self._subscribers.add(subscriber)
         LIVE_CLIENTS.inc()
         try:

@@ -1,13 +1,14 @@
-// The dashboard, live: job rows are updated in place from the gateway's job stream (SSE), the summary
-// cards and recent events are refreshed while jobs change, and a rejected job command shows its reason
-// in the row.
+// The dashboard, live: job rows are updated in place from the gateway's job stream (SSE); the summary
+// cards, busy workers and recent events come pushed on the same stream (the gateway computes them once
+// per update for every browser); a rejected job command shows its reason in the row. Each updated row
+// is announced as a "job-updated" DOM event (the task tree, tree.js, refreshes itself from it).
 (function () {
   const table = document.querySelector("#jobs tbody");
   const rowTemplate = document.getElementById("job-row");
   const live = document.getElementById("live");
   const events = document.getElementById("recent-events");
+  const workers = document.querySelector("#busy-workers tbody");
   const COMMANDS = ["pause", "resume", "cancel"];
-  const SUMMARY_EVERY_MS = 2000;
 
   function cell(row, name) { return row.querySelector("td." + name); }
 
@@ -30,10 +31,15 @@
     }
   }
 
+  function update(row, job) {
+    render(row, job);
+    row.dispatchEvent(new CustomEvent("job-updated", {bubbles: true, detail: job}));
+  }
+
   function newRow(job) {
     const row = rowTemplate.content.firstElementChild.cloneNode(true);
     row.dataset.jobId = job.id;
-    cell(row, "id").textContent = job.id;
+    cell(row, "id").querySelector(".number").textContent = job.id;
     cell(row, "name").querySelector(".title").textContent = job.display_name;
     cell(row, "name").querySelector(".type").textContent = job.job_type;
     cell(row, "name").querySelector(".scope").textContent = job.scope_summary;
@@ -60,32 +66,41 @@
     }));
   }
 
-  async function refreshSummary() {
-    try {
-      const response = await fetch("/api/summary");
-      if (!response.ok) throw new Error(await errorText(response));
-      const data = await response.json();
-      for (const value of document.querySelectorAll("[data-card]")) {
-        value.textContent = data[value.dataset.card];
-      }
-      showEvents(data.events);
-    } catch (error) {
-      live.textContent = "could not refresh the summary: " + error.message;
+  function showWorkers(list) {
+    if (!list.length) {
+      const row = document.createElement("tr");
+      row.className = "empty";
+      const td = document.createElement("td");
+      td.colSpan = 6;
+      td.textContent = "no worker is busy";
+      row.append(td);
+      workers.replaceChildren(row);
+      return;
     }
+    workers.replaceChildren(...list.map((w) => {
+      const row = document.createElement("tr");
+      for (const value of ["#" + w.job_id + " " + w.job_name, w.worker_key, w.current_label || "-", w.bytes_text,
+        w.speed_text, w.processed]) {
+        const td = document.createElement("td");
+        td.textContent = value;
+        row.append(td);
+      }
+      return row;
+    }));
   }
 
-  // At most one summary request per SUMMARY_EVERY_MS however many job updates arrive.
-  let summaryTimer = null;
-  function summarySoon() {
-    if (summaryTimer === null) {
-      summaryTimer = setTimeout(() => { summaryTimer = null; refreshSummary(); }, SUMMARY_EVERY_MS);
+  function showSummary(data) {
+    for (const value of document.querySelectorAll("[data-card]")) {
+      value.textContent = data.summary[value.dataset.card];
     }
+    showEvents(data.summary.events);
+    showWorkers(data.workers);
   }
 
   table.addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-command]");
     if (!button) return;
-    const row = button.closest("tr");
+    const row = button.closest("tr.job");
     const message = row.querySelector(".message");
     const jobId = row.dataset.jobId;
     button.disabled = true;
@@ -99,7 +114,7 @@
       if (!response.ok) {
         message.textContent = await errorText(response);
         const current = await fetch("/api/jobs/" + jobId + "?events=0");
-        if (current.ok) render(row, await current.json());
+        if (current.ok) update(row, await current.json());
       }
     } catch (error) {
       message.textContent = "could not reach the console server: " + error.message;
@@ -118,10 +133,9 @@
     interruption = "live updates interrupted (" + JSON.parse(event.data).error + "); ";
     live.textContent = interruption;
   });
+  source.addEventListener("summary", (event) => showSummary(JSON.parse(event.data)));
   source.addEventListener("job", (event) => {
     const job = JSON.parse(event.data);
-    const row = table.querySelector('tr[data-job-id="' + job.id + '"]') || newRow(job);
-    render(row, job);
-    summarySoon();
+    update(table.querySelector('tr.job[data-job-id="' + job.id + '"]') || newRow(job), job);
   });
 })();

@@ -1,5 +1,6 @@
 // The job detail page: stages and workers follow the job live (SSE, this job only); items are
-// listed by status with their reasons and the candidates considered, and can be retried.
+// listed by status with their reasons and the candidates considered, and can be retried. Each update
+// is announced as a "job-updated" DOM event (playlist progress and logs, job_progress.js).
 (function () {
   const root = document.getElementById("job");
   const jobId = root.dataset.jobId;
@@ -159,7 +160,9 @@
     live.textContent = "live updates interrupted (" + JSON.parse(event.data).error + ")";
   });
   source.addEventListener("job", (event) => {
-    showJob(JSON.parse(event.data));
+    const job = JSON.parse(event.data);
+    showJob(job);
+    root.dispatchEvent(new CustomEvent("job-updated", {detail: job}));
     if (refreshTimer === null) {
       refreshTimer = setTimeout(() => { refreshTimer = null; loadItems(false); loadEvents(); }, 2000);
     }

@@ -12,7 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from catalogsync.grpc_server import Registration
 from catalogsync.v1 import collector_pb2, downloader_pb2, resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
-from services.scheduler import jobs, pins, playlist_export, playlist_pool, storage
+from services.scheduler import jobs, pins, playlist_export, playlist_pool, storage, tree
 from services.scheduler.clients import Clients
 from services.scheduler.config import Settings
 from services.scheduler.db.queries import Q
@@ -456,6 +456,30 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         self, request: scheduler_pb2.GetLibraryRootRequest, context: grpc.aio.ServicerContext
     ) -> scheduler_pb2.LibraryRootStatus:
         return await self._console.library_root(request, context)
+
+    async def ListJobPlaylists(
+        self, request: scheduler_pb2.ListJobPlaylistsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.ListJobPlaylistsResponse:
+        try:
+            return await tree.job_playlists(self._pool, request)
+        except tree.TreeError as exc:
+            await context.abort(exc.code, str(exc))
+
+    async def ListJobPlaylistSongs(
+        self, request: scheduler_pb2.ListJobPlaylistSongsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.ListJobPlaylistSongsResponse:
+        try:
+            return await tree.job_playlist_songs(self._pool, request)
+        except tree.TreeError as exc:
+            await context.abort(exc.code, str(exc))
+
+    async def ListJobLogs(
+        self, request: scheduler_pb2.ListJobLogsRequest, context: grpc.aio.ServicerContext
+    ) -> scheduler_pb2.ListJobLogsResponse:
+        try:
+            return await tree.job_logs(self._pool, request)
+        except tree.TreeError as exc:
+            await context.abort(exc.code, str(exc))
 
 
 def registration(

@@ -151,6 +151,7 @@ def test_a_new_job_appears_live_and_progresses_until_it_completes(
             "Files",
             "Library size",
             "Objects",
+            "Playlist coverage",
         ]
     )
     for name in ("running", "queued_download", "paused", "failed", "running_songs", "playlists", "songs"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from catalogsync.v1 import scheduler_pb2
 from gateway import convert
-from gateway.dashboard import summary
+from gateway.board import summary
 
 
 def stage(name: str, total: int = 0, **counts: int) -> scheduler_pb2.StageSummary:
@@ -105,3 +105,4 @@ def test_the_summary_cards_count_jobs_by_state_and_lane() -> None:
         "running_songs": 3,
     }
     assert (cards["playlists"], cards["songs"], cards["library_text"]) == (4, 30, "5.0 MB")
+    assert cards["coverage_text"] == "0 / 4 synced"

@@ -7,13 +7,17 @@ SELECT (SELECT count(*) FROM playlists) AS playlists,
        (SELECT count(*) FROM job_runs WHERE status = 'queued') AS jobs_queued;
 
 -- name: backend_stats
--- Distinct files per backend: songs sharing one file (same source track) count once.
-SELECT b.name, b.backend_type, count(f.locator) AS locations, coalesce(sum(f.size), 0)::bigint AS bytes
+-- Distinct files per backend: songs sharing one file (same source track) count once. Reads each
+-- backend's active locations in locator order from file_locations_active_locator (no sort); an
+-- asset's size is looked up only for a location that has none of its own.
+SELECT b.name, b.backend_type, coalesce(f.locations, 0) AS locations, coalesce(f.bytes, 0)::bigint AS bytes
   FROM storage_backends b
-  LEFT JOIN (SELECT DISTINCT ON (l.backend_id, l.locator) l.backend_id, l.locator,
-                    coalesce(l.size_bytes, a.file_size_bytes) AS size
-               FROM file_locations l JOIN file_assets a ON a.id = l.file_asset_id
-              WHERE l.status = 'active'
-              ORDER BY l.backend_id, l.locator) f ON f.backend_id = b.id
- GROUP BY b.id, b.name, b.backend_type
+  LEFT JOIN LATERAL (
+       SELECT count(*) AS locations,
+              sum(coalesce(d.size_bytes,
+                           (SELECT a.file_size_bytes FROM file_assets a WHERE a.id = d.file_asset_id))) AS bytes
+         FROM (SELECT DISTINCT ON (l.locator) l.locator, l.size_bytes, l.file_asset_id
+                 FROM file_locations l
+                WHERE l.backend_id = b.id AND l.status = 'active'
+                ORDER BY l.locator) d) f ON true
  ORDER BY b.backend_type, b.id;
