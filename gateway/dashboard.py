@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from catalogsync.units import human_bytes
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES, OPEN_JOB_STATUSES
 from gateway import convert
 
 Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
@@ -23,7 +24,7 @@ Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
 CALL_TIMEOUT_S = 5
 TABLE_JOBS = 50
 RECENT_EVENTS = 8
-ACTIVE_STATUSES = ("queued", "running", "pause_requested", "paused")
+ACTIVE_STATUSES = OPEN_JOB_STATUSES
 # The choices of the launch form; the scheduler validates every job it is asked to create.
 JOB_TYPES = (
     ("catalog_sync", "Catalog sync (collect, sync, download, upload)"),
@@ -34,8 +35,6 @@ JOB_TYPES = (
     ("upload_only", "Upload"),
     ("download_upload", "Download and upload"),
 )
-DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
-DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
 
 
 def summary(

@@ -25,8 +25,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 from sandbox import ids
-from sandbox.catalog import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES, Catalog
+from sandbox.catalog import Catalog
 
 PLATFORM_MODULES = ("netease", "qq", "kuwo", "migu", "kugou", "qianqian", "shortlinks")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver", ""})

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from catalogsync.settings import EnvReader, ServerSettings, SettingsError, service_address
-
-DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
-DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
+from catalogsync.vocabulary import DOWNLOAD_SOURCES
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Any
 import psycopg
 
 from catalogsync.v1 import resolver_pb2, scheduler_pb2
-from services.scheduler.config import DOWNLOAD_SOURCES
+from catalogsync.vocabulary import DOWNLOAD_SOURCES
 from services.scheduler.db.queries import Q
 from services.scheduler.jobs import timestamp
 from services.scheduler.text import clean

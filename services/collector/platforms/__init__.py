@@ -8,9 +8,10 @@ from collections.abc import Callable
 import httpx
 
 from catalogsync.accounts import Account
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS
 from services.collector.platforms.base import DiscoveryPlatform, PlaylistRef
 
-PLATFORMS = ("netease", "qq", "kuwo")
+PLATFORMS = DISCOVERY_PLATFORMS
 
 
 def create(name: str, client: httpx.AsyncClient, account: Account | None = None) -> DiscoveryPlatform:

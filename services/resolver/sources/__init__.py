@@ -7,9 +7,10 @@ import importlib
 import httpx
 
 from catalogsync.accounts import Account
+from catalogsync.vocabulary import DOWNLOAD_SOURCES
 from services.resolver.sources.base import DownloadSource
 
-SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
+SOURCES = DOWNLOAD_SOURCES
 
 
 def create(name: str, client: httpx.AsyncClient, account: Account | None = None) -> DownloadSource:

@@ -7,13 +7,12 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from services.scheduler.config import DISCOVERY_PLATFORMS
+from catalogsync.vocabulary import DISCOVERY_KINDS, DISCOVERY_PLATFORMS
 from services.scheduler.db.queries import Q
 from services.scheduler.engine.context import JobInfo
 from services.scheduler.engine.journal import record
 from services.scheduler.storage import default_object_backend
 
-KINDS = ("playlist_square", "toplist")
 NO_LIMIT = 2**31 - 1
 
 
@@ -37,7 +36,7 @@ async def plan_collect(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: in
         )
         return
     sources = job.scope.get("sources") or list(DISCOVERY_PLATFORMS)
-    kinds = job.scope.get("discovery_kinds") or list(KINDS)
+    kinds = job.scope.get("discovery_kinds") or list(DISCOVERY_KINDS)
     pairs = [(platform, kind) for platform in sources for kind in kinds]
     await conn.execute(
         Q["insert_items"],
