@@ -118,7 +118,9 @@ class Child:
             self.proc.wait(5)
 
 
-class Supervisor:
+class StackSupervisor:
+    """The local stack's child processes: start them health-gated, keep its state file, stop them."""
+
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.children: list[Child] = []
@@ -253,7 +255,7 @@ def run() -> int:
     except BlockingIOError:
         log.error("another stack already runs on %s", config.data_dir)
         return 3
-    supervisor = Supervisor(config)
+    supervisor = StackSupervisor(config)
 
     def on_signal(signum: int, _frame: object) -> None:
         supervisor.stopping = True

@@ -19,7 +19,7 @@ from catalogsync.grpc_server import Registration
 from catalogsync.hashing import sha256_file
 from catalogsync.v1 import common_pb2, uploader_pb2, uploader_pb2_grpc
 from services.uploader.authority import NotAllowed
-from services.uploader.backends import BackendError, Clients, split_endpoint
+from services.uploader.backends import BackendError, MinioClients, split_endpoint
 from services.uploader.config import Settings
 from services.uploader.outage import store_away, waiting_out_outages
 from services.uploader.transfer import (
@@ -60,7 +60,7 @@ def store_error(exc: Exception, bucket: str, key: str) -> str:
 
 
 class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
-    def __init__(self, clients: Clients, settings: Settings) -> None:
+    def __init__(self, clients: MinioClients, settings: Settings) -> None:
         self._clients = clients
         self._settings = settings
         # (endpoint, bucket) pairs known to exist: asked once, not before every upload.
@@ -184,7 +184,7 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
         return uploader_pb2.StatResponse(exists=True, size_bytes=existing.size or 0, etag=existing.etag or "")
 
 
-def registration(clients: Clients, settings: Settings) -> Registration:
+def registration(clients: MinioClients, settings: Settings) -> Registration:
     return Registration(
         uploader_pb2_grpc.add_UploaderServiceServicer_to_server,
         UploaderServicer(clients, settings),
