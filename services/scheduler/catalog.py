@@ -20,7 +20,6 @@ from catalogsync.v1 import collector_pb2, common_pb2
 from services.scheduler.db.queries import Q
 from services.scheduler.text import clean
 
-KIND_NAMES = {common_pb2.PLAYLIST_SQUARE: "playlist_square", common_pb2.TOPLIST: "toplist"}
 QQ_CHART_ROW_PREFIX = "qqtop_"
 QQ_CHART_ROW_REASON = "非音乐资源(有声榜条目)"
 

@@ -1,15 +1,14 @@
-"""Discovery platform adapters, one module each, and their URL recognisers."""
+"""Discovery platform adapters, one module each."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 
 import httpx
 
 from catalogsync.accounts import Account
 from catalogsync.vocabulary import DISCOVERY_PLATFORMS
-from services.collector.platforms.base import DiscoveryPlatform, PlaylistRef
+from services.collector.platforms.base import DiscoveryPlatform
 
 PLATFORMS = DISCOVERY_PLATFORMS
 
@@ -21,10 +20,3 @@ def create(name: str, client: httpx.AsyncClient, account: Account | None = None)
         raise KeyError(name)
     module = importlib.import_module(f"services.collector.platforms.{name}")
     return module.Platform(client, account)
-
-
-def url_parser(name: str) -> Callable[[str], PlaylistRef | None]:
-    """The recogniser of platform ``name``'s playlist URLs: the playlist a URL points at, or None."""
-    from services.collector.url_forms import PARSERS
-
-    return PARSERS[name]

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import SplitResult, urlsplit
 
-import httpx
-
 from catalogsync.v1 import collector_pb2, common_pb2
 
 
@@ -55,10 +53,6 @@ class DiscoveryPlatform(Protocol):
         Raises PlaylistNotFound, or catalogsync.http_client.UpstreamError on platform failures.
         """
         ...
-
-
-class PlatformFactory(Protocol):
-    def __call__(self, client: httpx.AsyncClient) -> DiscoveryPlatform: ...
 
 
 def split_on_domain(url: str, domain: str) -> SplitResult | None:

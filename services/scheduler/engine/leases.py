@@ -29,7 +29,6 @@ class Lease:
     ref_id: int | None
     label: str
     payload: dict[str, Any] = field(default_factory=dict)
-    item_key: str = ""
 
 
 class LeaseLost(RuntimeError):
@@ -65,7 +64,6 @@ async def claim(
             ref_id=row["ref_id"],
             label=row["label"],
             payload=row["payload"] or {},
-            item_key=row["item_key"],
         )
         for row in await cursor.fetchall()
     ]
