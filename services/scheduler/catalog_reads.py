@@ -1,0 +1,28 @@
+"""What the catalog holds, as the console lists it: totals per storage backend and the playlists."""
+
+from __future__ import annotations
+
+from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn, Row
+
+
+async def stats(conn: Conn) -> tuple[Row, list[Row]]:
+    """The catalog's totals and, per storage backend, its locations and bytes."""
+    totals = await (await conn.execute(Q["stats"])).fetchone()
+    assert totals is not None  # an aggregate always has a row
+    backends = await (await conn.execute(Q["backend_stats"])).fetchall()
+    return totals, backends
+
+
+async def playlists(
+    conn: Conn, platform: str, pool_kind: str, keyword: str, limit: int, offset: int
+) -> list[Row]:
+    """A page of playlists (each row also has ``total_rows``, the count of all that match)."""
+    params = {
+        "platform": platform,
+        "pool_kind": pool_kind,
+        "keyword": keyword,
+        "limit": limit,
+        "offset": offset,
+    }
+    return await (await conn.execute(Q["list_playlists"], params)).fetchall()
