@@ -17,7 +17,8 @@ from typing import Any, NoReturn
 
 import grpc
 
-from catalogsync.grpc_rewrap import Context, Continuation, Handler, Streaming, Unary, rewrap
+from catalogsync.grpc_rewrap import Continuation, Handler, Streaming, Unary, rewrap
+from catalogsync.grpc_types import Context
 
 log = logging.getLogger(__name__)
 Translate = Callable[[Exception], tuple[grpc.StatusCode, str] | None]

@@ -14,9 +14,10 @@ from typing import Any, TypeAlias, cast
 
 import grpc
 
+from catalogsync.grpc_types import Context
+
 # Strings: grpc's runtime classes are not generic, only its type stubs are.
 Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
-Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 Continuation: TypeAlias = "Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]]"
 Unary: TypeAlias = "Callable[[Any, Context], Awaitable[Any]]"
 Streaming: TypeAlias = "Callable[[Any, Context], AsyncIterator[Any]]"

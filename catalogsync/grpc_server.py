@@ -12,7 +12,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,8 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram, start_http_server
 
 from catalogsync.grpc_errors import ErrorInterceptor
-from catalogsync.grpc_rewrap import Context, Continuation, Handler, Streaming, Unary, rewrap
+from catalogsync.grpc_rewrap import Continuation, Handler, Streaming, Unary, rewrap
+from catalogsync.grpc_types import Context
 from catalogsync.service_auth import SERVICE_TOKEN_ENV, TokenInterceptor
 from catalogsync.settings import ServerSettings
 from catalogsync.supervise import Supervisor
@@ -221,7 +222,9 @@ class GrpcService:
         await termination
 
 
-def service_main(name: str, load_settings: Callable[[], Any], run: Callable[[Any], Awaitable[None]]) -> int:
+def service_main(
+    name: str, load_settings: Callable[[], Any], run: Callable[[Any], Coroutine[Any, Any, None]]
+) -> int:
     """The ``main()`` of every service: settings (fail fast), logging, then ``run`` until stopped."""
     from catalogsync.logs import setup_logging
     from catalogsync.settings import SettingsError
@@ -238,7 +241,7 @@ def service_main(name: str, load_settings: Callable[[], Any], run: Callable[[Any
 
 def platform_service(
     name: str, registration: Callable[[Any, Any], Registration]
-) -> Callable[[Any], Awaitable[None]]:
+) -> Callable[[Any], Coroutine[Any, Any, None]]:
     """``run`` for a service that talks to the platforms: one shared HTTP client, closed on stop."""
     from catalogsync.http_client import make_client
 

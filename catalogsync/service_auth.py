@@ -24,7 +24,8 @@ from typing import Any
 
 import grpc
 
-from catalogsync.grpc_rewrap import Context, Continuation, Handler, Streaming, Unary, rewrap
+from catalogsync.grpc_rewrap import Continuation, Handler, Streaming, Unary, rewrap
+from catalogsync.grpc_types import Context
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,11 @@ class TokenInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        metadata = {key: value for key, value in handler_call_details.invocation_metadata or ()}
+        metadata = {
+            key: value
+            for key, value in handler_call_details.invocation_metadata or ()
+            if isinstance(value, str)  # binary (-bin) entries carry no token
+        }
         refusal = self._auth.refusal(handler_call_details.method, metadata)
         if refusal is None:
             return handler

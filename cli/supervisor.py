@@ -61,7 +61,8 @@ def healthy(spec: ProcessSpec) -> bool:
     try:
         if kind == "grpc":
             with grpc.insecure_channel(f"127.0.0.1:{target}") as channel:
-                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                check = health_pb2_grpc.HealthStub(channel).Check  # type: ignore[attr-defined]  # stubs lack it
+                reply: health_pb2.HealthCheckResponse = check(health_pb2.HealthCheckRequest(), timeout=1)
                 return reply.status == health_pb2.HealthCheckResponse.SERVING
         if kind == "pg":
             with psycopg.connect(target, connect_timeout=1):

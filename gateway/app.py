@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
 
 import fastapi_offline
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from grpc_health.v1 import health_pb2_grpc
 
 from catalogsync.grpc_clients import open_channel
+from catalogsync.grpc_types import AsyncHealth, SchedulerStub
 from catalogsync.v1 import scheduler_pb2_grpc
 from gateway import errors, jobs_api, service_routes
 from gateway.config import Settings
@@ -40,7 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
         state.connection = Connection(
             channel=channel,
             scheduler=scheduler_pb2_grpc.SchedulerServiceStub(channel),
-            health=health_pb2_grpc.HealthStub(channel),
+            health=cast(AsyncHealth, health_pb2_grpc.HealthStub(channel)),
             feed=JobFeed(scheduler),
         )
         yield
@@ -56,7 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.gateway = GatewayState(templates=templates)
     app.include_router(login_router(settings.auth, templates))
 
-    def scheduler() -> scheduler_pb2_grpc.SchedulerServiceStub:
+    def scheduler() -> SchedulerStub:
         return state_of(app).connected().scheduler
 
     errors.install(app)

@@ -14,12 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from catalogsync.grpc_types import SchedulerStub
 from catalogsync.units import human_bytes
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.v1 import scheduler_pb2
 from catalogsync.vocabulary import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES, OPEN_JOB_STATUSES
 from gateway import convert
 
-Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Scheduler = Callable[[], SchedulerStub]
 
 CALL_TIMEOUT_S = 5
 TABLE_JOBS = 50

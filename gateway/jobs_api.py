@@ -22,7 +22,7 @@ from gateway.limits import (
     OptionalId,
     Text,
 )
-from gateway.state import Feed, SchedulerStub
+from gateway.state import Feed, SchedulerApi
 
 CALL_TIMEOUT_S = 5  # the scheduler answers within ~3 s even while its database is away
 
@@ -49,20 +49,20 @@ class CommandRequest(BaseModel):
 
 
 @router.get("/api/stats")
-async def api_stats(scheduler: SchedulerStub) -> dict[str, Any]:
+async def api_stats(scheduler: SchedulerApi) -> dict[str, Any]:
     stats = await scheduler.GetStats(scheduler_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT_S)
     return {"stats": convert.message(stats), "bytes_text": human_bytes(stats.bytes)}
 
 
 @router.get("/api/accounts")
-async def api_accounts(scheduler: SchedulerStub) -> dict[str, Any]:
+async def api_accounts(scheduler: SchedulerApi) -> dict[str, Any]:
     """Per platform: whether the user's account is set and accepted (status only, never a cookie)."""
     reply = await scheduler.GetAccounts(resolver_pb2.CheckAccountsRequest(), timeout=30)
     return convert.message(reply)
 
 
 @router.get("/api/jobs/{job_id}")
-async def get_job(scheduler: SchedulerStub, job_id: JobIdPath, events: EventsQuery = 50) -> dict[str, Any]:
+async def get_job(scheduler: SchedulerApi, job_id: JobIdPath, events: EventsQuery = 50) -> dict[str, Any]:
     """The job and its newest ``events`` journal entries (0 = none)."""
     job = await scheduler.GetJob(scheduler_pb2.GetJobRequest(job_id=job_id), timeout=CALL_TIMEOUT_S)
     data = convert.job(job)
@@ -75,7 +75,7 @@ async def get_job(scheduler: SchedulerStub, job_id: JobIdPath, events: EventsQue
 
 
 @router.post("/api/jobs", status_code=201)
-async def create_job(scheduler: SchedulerStub, body: JobRequest) -> dict[str, Any]:
+async def create_job(scheduler: SchedulerApi, body: JobRequest) -> dict[str, Any]:
     scope = scheduler_pb2.JobScope(
         playlist_ids=body.playlist_ids,
         sources=body.sources,
@@ -97,7 +97,7 @@ async def create_job(scheduler: SchedulerStub, body: JobRequest) -> dict[str, An
 
 
 @router.post("/api/jobs/{job_id}/commands")
-async def send_command(scheduler: SchedulerStub, job_id: JobIdPath, body: CommandRequest) -> dict[str, Any]:
+async def send_command(scheduler: SchedulerApi, job_id: JobIdPath, body: CommandRequest) -> dict[str, Any]:
     reply = await scheduler.SendCommand(
         scheduler_pb2.SendCommandRequest(job_id=job_id, command=body.command, item_id=body.item_id),
         timeout=CALL_TIMEOUT_S,
@@ -106,7 +106,7 @@ async def send_command(scheduler: SchedulerStub, job_id: JobIdPath, body: Comman
 
 
 @router.get("/api/events")
-async def events(scheduler: SchedulerStub, feed: Feed, job_id: JobIdQuery = 0) -> EventSourceResponse:
+async def events(scheduler: SchedulerApi, feed: Feed, job_id: JobIdQuery = 0) -> EventSourceResponse:
     """Server-sent events: ``job`` (a job's snapshot, on every change) and ``stream_error``.
 
     Every browser shares the gateway's one upstream WatchJobs stream (gateway.live).

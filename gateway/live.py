@@ -17,10 +17,11 @@ from typing import Any
 import grpc
 from prometheus_client import Counter, Gauge
 
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.grpc_types import SchedulerStub
+from catalogsync.v1 import scheduler_pb2
 from gateway import convert
 
-Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Scheduler = Callable[[], SchedulerStub]
 Event = dict[str, Any]
 
 RECONNECT_S = 1.0

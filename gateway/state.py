@@ -1,7 +1,7 @@
 """What the console's routes share, typed: the scheduler's gRPC stubs, the live feed, the templates.
 
 ``create_app`` puts one :class:`GatewayState` on ``app.state.gateway`` at start-up (its channel is
-opened in the lifespan); routes receive its parts through ``Depends`` (:data:`SchedulerStub`,
+opened in the lifespan); routes receive its parts through ``Depends`` (:data:`SchedulerApi`,
 :data:`Templates`, :data:`Feed`, :data:`Health`).
 """
 
@@ -13,9 +13,8 @@ from typing import Annotated
 import grpc
 from fastapi import Depends, FastAPI, Request
 from fastapi.templating import Jinja2Templates
-from grpc_health.v1 import health_pb2_grpc
 
-from catalogsync.v1 import scheduler_pb2_grpc
+from catalogsync.grpc_types import AsyncHealth, SchedulerStub
 from gateway.live import JobFeed
 
 
@@ -24,8 +23,8 @@ class Connection:
     """The scheduler as the gateway reaches it: one channel, its stubs and the shared job feed."""
 
     channel: grpc.aio.Channel
-    scheduler: scheduler_pb2_grpc.SchedulerServiceStub
-    health: health_pb2_grpc.HealthStub
+    scheduler: SchedulerStub
+    health: AsyncHealth
     feed: JobFeed
 
 
@@ -50,11 +49,11 @@ def _state(request: Request) -> GatewayState:
     return state_of(request.app)
 
 
-def _scheduler(request: Request) -> scheduler_pb2_grpc.SchedulerServiceStub:
+def _scheduler(request: Request) -> SchedulerStub:
     return _state(request).connected().scheduler
 
 
-def _health(request: Request) -> health_pb2_grpc.HealthStub:
+def _health(request: Request) -> AsyncHealth:
     return _state(request).connected().health
 
 
@@ -66,7 +65,7 @@ def _templates(request: Request) -> Jinja2Templates:
     return _state(request).templates
 
 
-SchedulerStub = Annotated[scheduler_pb2_grpc.SchedulerServiceStub, Depends(_scheduler)]
-Health = Annotated[health_pb2_grpc.HealthStub, Depends(_health)]
+SchedulerApi = Annotated[SchedulerStub, Depends(_scheduler)]
+Health = Annotated[AsyncHealth, Depends(_health)]
 Feed = Annotated[JobFeed, Depends(_feed)]
 Templates = Annotated[Jinja2Templates, Depends(_templates)]

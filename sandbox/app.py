@@ -142,7 +142,8 @@ class SandboxApp:
 
 
 def _fault(request: Request) -> FaultRule | None:
-    return request.scope.get("state", {}).get("fault")
+    fault: FaultRule | None = request.scope.get("state", {}).get("fault")
+    return fault
 
 
 def media_response(request: Request, data: bytes, content_type: str, counter_key: str) -> Response:

@@ -11,6 +11,7 @@ import httpx
 from prometheus_client import Counter, Gauge
 
 from catalogsync.grpc_server import Registration
+from catalogsync.grpc_types import Context
 from catalogsync.v1 import downloader_pb2, downloader_pb2_grpc
 from services.downloader.config import Settings
 from services.downloader.download import DownloadJob
@@ -31,7 +32,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         self._janitor = janitor
 
     async def Download(
-        self, request: downloader_pb2.DownloadRequest, context: grpc.aio.ServicerContext
+        self, request: downloader_pb2.DownloadRequest, context: Context
     ) -> AsyncIterator[downloader_pb2.DownloadEvent]:
         if self._janitor is not None:
             self._janitor.watch(request.library_root)
@@ -62,7 +63,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
             DOWNLOADS.labels(outcome).inc()
 
     async def WritePlaylistExport(
-        self, request: downloader_pb2.PlaylistExportRequest, context: grpc.aio.ServicerContext
+        self, request: downloader_pb2.PlaylistExportRequest, context: Context
     ) -> downloader_pb2.PlaylistExportResponse:
         try:
             self._settings.authority.check_root(request.library_root)
@@ -75,7 +76,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         raise AssertionError("unreachable")
 
     async def CheckSpace(
-        self, request: downloader_pb2.CheckSpaceRequest, context: grpc.aio.ServicerContext
+        self, request: downloader_pb2.CheckSpaceRequest, context: Context
     ) -> downloader_pb2.CheckSpaceResponse:
         try:
             self._settings.authority.check_root(request.library_root)

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from google.protobuf.timestamp_pb2 import Timestamp
 from psycopg.types.json import Jsonb
 
@@ -15,6 +14,7 @@ from catalogsync.v1 import collector_pb2, common_pb2, scheduler_pb2
 from catalogsync.vocabulary import DISCOVERY_KINDS, DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 from services.scheduler.catalog import upsert_discovered, upsert_pool
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine import jobdefs, lanes
 from services.scheduler.engine.journal import record
 from services.scheduler.text import clean
@@ -56,9 +56,7 @@ def scope_dict(scope: scheduler_pb2.JobScope) -> dict[str, Any]:
     }
 
 
-async def import_playlist_file(
-    conn: psycopg.AsyncConnection, parsed: collector_pb2.ParsePlaylistUrlsResponse
-) -> list[int]:
+async def import_playlist_file(conn: Conn, parsed: collector_pb2.ParsePlaylistUrlsResponse) -> list[int]:
     """Upsert the recognised playlists into the manual_file pool; return their ids in file order."""
     ids: list[int] = []
     by_platform: dict[str, list[common_pb2.PlaylistSummary]] = defaultdict(list)
@@ -84,7 +82,7 @@ async def import_playlist_file(
 
 
 async def create(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     job_type: str,
     scope: dict[str, Any],
     requested_by: str,
@@ -167,7 +165,7 @@ def _scope_message(scope: dict[str, Any]) -> scheduler_pb2.JobScope:
     )
 
 
-async def snapshots(conn: psycopg.AsyncConnection, rows: Sequence[dict[str, Any]]) -> list[scheduler_pb2.Job]:
+async def snapshots(conn: Conn, rows: Sequence[dict[str, Any]]) -> list[scheduler_pb2.Job]:
     """Full Job messages (stages with counts, workers, queue label) for job rows."""
     if not rows:
         return []

@@ -16,6 +16,7 @@ from minio.helpers import check_bucket_name
 from prometheus_client import Counter, Gauge
 
 from catalogsync.grpc_server import Registration
+from catalogsync.grpc_types import Context
 from catalogsync.hashing import sha256_file
 from catalogsync.v1 import common_pb2, uploader_pb2, uploader_pb2_grpc
 from services.uploader.authority import NotAllowed
@@ -36,7 +37,7 @@ ACTIVE = Gauge("catalogsync_uploads_active", "Uploads in progress")
 MAX_KEY_BYTES = 1024
 
 
-def _failure(kind: int, message: str) -> uploader_pb2.UploadEvent:
+def _failure(kind: common_pb2.FailureKind, message: str) -> uploader_pb2.UploadEvent:
     return uploader_pb2.UploadEvent(failure=common_pb2.Failure(kind=kind, message=message))
 
 
@@ -67,7 +68,7 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
         self._buckets_seen: set[tuple[str, str]] = set()
 
     async def Upload(
-        self, request: uploader_pb2.UploadRequest, context: grpc.aio.ServicerContext
+        self, request: uploader_pb2.UploadRequest, context: Context
     ) -> AsyncIterator[uploader_pb2.UploadEvent]:
         outcome = "error"
         ACTIVE.inc()
@@ -159,9 +160,7 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
                 return await asyncio.to_thread(stat_or_none, client, backend.bucket, key)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
-    async def Stat(
-        self, request: uploader_pb2.StatRequest, context: grpc.aio.ServicerContext
-    ) -> uploader_pb2.StatResponse:
+    async def Stat(self, request: uploader_pb2.StatRequest, context: Context) -> uploader_pb2.StatResponse:
         problem = request_problem(request.backend, request.key)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)

@@ -19,4 +19,5 @@ def create(name: str, client: httpx.AsyncClient, account: Account | None = None)
     if name not in PLATFORMS:
         raise KeyError(name)
     module = importlib.import_module(f"services.collector.platforms.{name}")
-    return module.Platform(client, account)
+    platform: DiscoveryPlatform = module.Platform(client, account)
+    return platform

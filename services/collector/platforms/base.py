@@ -35,18 +35,18 @@ class PlaylistRef:
     """A playlist recognised in a URL."""
 
     remote_playlist_id: str
-    kind: int  # common_pb2.DiscoveryKind
+    kind: common_pb2.DiscoveryKind
 
 
 class DiscoveryPlatform(Protocol):
     name: str
 
-    def list_discovery(self, kind: int, page_size: int) -> AsyncIterator[DiscoveryPage]:
+    def list_discovery(self, kind: common_pb2.DiscoveryKind, page_size: int) -> AsyncIterator[DiscoveryPage]:
         """Yield pages in order until the platform has no more (the caller stops early on limits)."""
         ...
 
     async def fetch_playlist(
-        self, remote_playlist_id: str, kind: int, track_limit: int
+        self, remote_playlist_id: str, kind: common_pb2.DiscoveryKind, track_limit: int
     ) -> collector_pb2.FetchPlaylistResponse:
         """The playlist (or toplist) with every track (at most ``track_limit`` when > 0).
 

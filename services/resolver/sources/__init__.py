@@ -17,4 +17,7 @@ def create(name: str, client: httpx.AsyncClient, account: Account | None = None)
     """The adapter for ``name``; ``account`` is the user's own login for that platform, if set."""
     if name not in SOURCES:
         raise KeyError(name)
-    return importlib.import_module(f"services.resolver.sources.{name}").Source(client, account)
+    source: DownloadSource = importlib.import_module(f"services.resolver.sources.{name}").Source(
+        client, account
+    )
+    return source
