@@ -33,9 +33,10 @@ proto: $(STAMP) ## regenerate the gRPC stubs from proto/
 proto-check: setup ## fail when the generated stubs are stale
 	$(BIN)/python -m catalogsync.codegen --check
 
-lint: setup ## ruff
+lint: setup ## ruff, and mypy --strict on services/, catalogsync/, gateway/, cli/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: setup ## the whole suite (uses CATALOGSYNC_TEST_DATABASE_URL when set, else an embedded PostgreSQL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -36,8 +36,9 @@ import httpx
 
 from bench.harness import ROOT, free_port, service, workspace
 from catalogsync.v1 import common_pb2, downloader_pb2, downloader_pb2_grpc, resolver_pb2, resolver_pb2_grpc
+from catalogsync.vocabulary import DOWNLOAD_SOURCES
 from sandbox import audio, ids
-from sandbox.catalog import DOWNLOAD_SOURCES, ORIGINAL, VARIANTS, Catalog, CatalogConfig
+from sandbox.catalog import ORIGINAL, VARIANTS, Catalog, CatalogConfig
 from sandbox.hosts import override_string
 from sandbox.platforms import qq_gateway
 from sandbox.platforms.kugou import VIP_ONLY_LABELS as KUGOU_VIP_ONLY

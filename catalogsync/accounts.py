@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 
-ACCOUNT_PLATFORMS = ("netease", "qq", "kuwo", "kugou", "migu", "qianqian")
+from catalogsync.vocabulary import PLATFORMS
+
+ACCOUNT_PLATFORMS = PLATFORMS
 MAX_COOKIE_BYTES = 16 * 1024
 ACCOUNTS_DIR_VARIABLE = "CATALOGSYNC_ACCOUNTS_DIR"
 

@@ -2,6 +2,9 @@
 
 ``python -m catalogsync.codegen`` writes them; ``--check`` regenerates into a
 temporary folder and fails when the stubs on disk differ (``make proto-check``).
+
+With mypy-protobuf installed (the ``dev`` extra) it also writes typed ``*_pb2_grpc.pyi`` stubs for
+the type checker (``make lint``); the services do not need them at run time.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def generate(out_dir: Path) -> list[Path]:
         f"--python_out={out_dir}",
         f"--pyi_out={out_dir}",
         f"--grpc_python_out={out_dir}",
+        *_typed_grpc_stub_args(out_dir),
         *files,
     ]
     if protoc.main(args) != 0:
@@ -45,6 +49,13 @@ def generate(out_dir: Path) -> list[Path]:
     package = out_dir / "catalogsync" / "v1"
     (package / "__init__.py").write_text(INIT_TEXT)
     return sorted(p for p in package.iterdir() if p.is_file())
+
+
+def _typed_grpc_stub_args(out_dir: Path) -> list[str]:
+    plugin = Path(sys.executable).parent / "protoc-gen-mypy_grpc"
+    if not plugin.exists():
+        return []
+    return [f"--plugin=protoc-gen-mypy_grpc={plugin}", f"--mypy_grpc_out=quiet:{out_dir}"]
 
 
 def check() -> int:

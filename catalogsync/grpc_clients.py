@@ -37,7 +37,10 @@ class _AsyncTokens:
         self._tokens = tokens
 
     def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        return details._replace(metadata=grpc.aio.Metadata(*_with_tokens(details.metadata, self._tokens)))
+        metadata = grpc.aio.Metadata(*_with_tokens(details.metadata, self._tokens))
+        return grpc.aio.ClientCallDetails(
+            details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
+        )
 
 
 # grpc.aio files an interceptor under the first call kind it implements, so one class per kind.

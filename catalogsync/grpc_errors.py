@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, NoReturn
 
 import grpc
+
+from catalogsync.grpc_rewrap import Continuation, Handler, Streaming, Unary, rewrap
+from catalogsync.grpc_types import Context
 
 log = logging.getLogger(__name__)
 Translate = Callable[[Exception], tuple[grpc.StatusCode, str] | None]
@@ -38,7 +41,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         self._check = check
         self._translate = translate
 
-    async def _answer(self, context: grpc.aio.ServicerContext, method: str, exc: Exception) -> None:
+    async def _answer(self, context: Context, method: str, exc: Exception) -> NoReturn:
         known = self._translate(exc) if self._translate is not None else None
         if known is not None:
             log.warning("%s: %s: %s", method, known[0].name, exc)
@@ -51,40 +54,34 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         await context.abort(grpc.StatusCode.INTERNAL, f"internal error, see the {self._service} log")
 
     async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or method.startswith(("/grpc.health.", "/grpc.reflection.")):
             return handler
-        check = self._check
-        if handler.unary_unary is not None:
-            inner_unary = handler.unary_unary
+        check = None if handler.request_streaming else self._check
 
-            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        def unary(inner: Unary) -> Unary:
+            async def answered(request: Any, context: Context) -> Any:
                 try:
                     if check is not None:
                         check(request)
-                    return await inner_unary(request, context)
+                    return await inner(request, context)
                 except BaseException as exc:
                     if _passes(exc):
                         raise
                     assert isinstance(exc, Exception)
                     await self._answer(context, method, exc)
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary_unary, handler.request_deserializer, handler.response_serializer
-            )
-        if handler.unary_stream is not None:
-            inner_stream = handler.unary_stream
+            return answered
 
-            async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        def streaming(inner: Streaming) -> Streaming:
+            async def answered(request: Any, context: Context) -> AsyncIterator[Any]:
                 try:
                     if check is not None:
                         check(request)
-                    async for item in inner_stream(request, context):
+                    async for item in inner(request, context):
                         yield item
                 except BaseException as exc:
                     if _passes(exc):
@@ -92,7 +89,6 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                     assert isinstance(exc, Exception)
                     await self._answer(context, method, exc)
 
-            return grpc.unary_stream_rpc_method_handler(
-                unary_stream, handler.request_deserializer, handler.response_serializer
-            )
-        return handler
+            return answered
+
+        return rewrap(handler, unary, streaming)

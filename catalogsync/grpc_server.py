@@ -12,7 +12,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,8 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram, start_http_server
 
 from catalogsync.grpc_errors import ErrorInterceptor
+from catalogsync.grpc_rewrap import Continuation, Handler, Streaming, Unary, rewrap
+from catalogsync.grpc_types import Context
 from catalogsync.service_auth import SERVICE_TOKEN_ENV, TokenInterceptor
 from catalogsync.settings import ServerSettings
 from catalogsync.supervise import Supervisor
@@ -58,7 +60,7 @@ class Registration:
     service_name: str
 
 
-def _code_name(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
+def _code_name(context: Context, error: BaseException | None) -> str:
     try:
         code = context.code()
     except Exception:
@@ -74,50 +76,45 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
     """Counts requests by method and status code and times them."""
 
     async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
         method = handler_call_details.method
-        if handler.unary_unary is not None:
-            inner_unary = handler.unary_unary
 
-            async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        def observe(context: Context, started: float, error: BaseException | None) -> None:
+            REQUESTS.labels(method, _code_name(context, error)).inc()
+            LATENCY.labels(method).observe(time.perf_counter() - started)
+
+        def unary(inner: Unary) -> Unary:
+            async def counted(request: Any, context: Context) -> Any:
                 started, error = time.perf_counter(), None
                 try:
-                    return await inner_unary(request, context)
+                    return await inner(request, context)
                 except BaseException as exc:
                     error = exc
                     raise
                 finally:
-                    REQUESTS.labels(method, _code_name(context, error)).inc()
-                    LATENCY.labels(method).observe(time.perf_counter() - started)
+                    observe(context, started, error)
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary_unary, handler.request_deserializer, handler.response_serializer
-            )
-        if handler.unary_stream is not None:
-            inner_stream = handler.unary_stream
+            return counted
 
-            async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        def streaming(inner: Streaming) -> Streaming:
+            async def counted(request: Any, context: Context) -> AsyncIterator[Any]:
                 started, error = time.perf_counter(), None
                 try:
-                    async for item in inner_stream(request, context):
+                    async for item in inner(request, context):
                         yield item
                 except BaseException as exc:
                     error = exc
                     raise
                 finally:
-                    REQUESTS.labels(method, _code_name(context, error)).inc()
-                    LATENCY.labels(method).observe(time.perf_counter() - started)
+                    observe(context, started, error)
 
-            return grpc.unary_stream_rpc_method_handler(
-                unary_stream, handler.request_deserializer, handler.response_serializer
-            )
-        return handler
+            return counted
+
+        return rewrap(handler, unary, streaming)
 
 
 class GrpcService:
@@ -225,7 +222,9 @@ class GrpcService:
         await termination
 
 
-def service_main(name: str, load_settings: Callable[[], Any], run: Callable[[Any], Awaitable[None]]) -> int:
+def service_main(
+    name: str, load_settings: Callable[[], Any], run: Callable[[Any], Coroutine[Any, Any, None]]
+) -> int:
     """The ``main()`` of every service: settings (fail fast), logging, then ``run`` until stopped."""
     from catalogsync.logs import setup_logging
     from catalogsync.settings import SettingsError
@@ -242,7 +241,7 @@ def service_main(name: str, load_settings: Callable[[], Any], run: Callable[[Any
 
 def platform_service(
     name: str, registration: Callable[[Any, Any], Registration]
-) -> Callable[[Any], Awaitable[None]]:
+) -> Callable[[Any], Coroutine[Any, Any, None]]:
     """``run`` for a service that talks to the platforms: one shared HTTP client, closed on stop."""
     from catalogsync.http_client import make_client
 

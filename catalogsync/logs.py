@@ -19,10 +19,6 @@ class RedactingFormatter(logging.Formatter):
         return _SECRET.sub(r"\1***", super().format(record))
 
 
-def redact(text: str) -> str:
-    return _SECRET.sub(r"\1***", text)
-
-
 def setup_logging(service: str, level: str = "INFO") -> logging.Logger:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(

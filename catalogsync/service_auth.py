@@ -17,12 +17,15 @@ import hmac
 import ipaddress
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
+
+from catalogsync.grpc_rewrap import Continuation, Handler, Streaming, Unary, rewrap
+from catalogsync.grpc_types import Context
 
 log = logging.getLogger(__name__)
 
@@ -122,31 +125,21 @@ class ServerAuth:
         return None
 
 
-def _refusing_handler(
-    handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str
-) -> grpc.RpcMethodHandler:
-    async def abort(_request: Any, context: grpc.aio.ServicerContext) -> Any:
-        await context.abort(code, message)
+def _refusing_handler(handler: Handler, code: grpc.StatusCode, message: str) -> Handler:
+    def unary(_inner: Unary) -> Unary:
+        async def abort(_request: Any, context: Context) -> Any:
+            await context.abort(code, message)
 
-    async def abort_stream(_request: Any, context: grpc.aio.ServicerContext) -> Any:
-        await context.abort(code, message)
-        yield  # pragma: no cover - abort raises
+        return abort
 
-    if handler.unary_unary is not None:
-        return grpc.unary_unary_rpc_method_handler(
-            abort, handler.request_deserializer, handler.response_serializer
-        )
-    if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(
-            abort_stream, handler.request_deserializer, handler.response_serializer
-        )
-    if handler.stream_unary is not None:
-        return grpc.stream_unary_rpc_method_handler(
-            abort, handler.request_deserializer, handler.response_serializer
-        )
-    return grpc.stream_stream_rpc_method_handler(
-        abort_stream, handler.request_deserializer, handler.response_serializer
-    )
+    def streaming(_inner: Streaming) -> Streaming:
+        async def abort_stream(_request: Any, context: Context) -> AsyncIterator[Any]:
+            await context.abort(code, message)
+            yield  # pragma: no cover - abort raises
+
+        return abort_stream
+
+    return rewrap(handler, unary, streaming)
 
 
 class TokenInterceptor(grpc.aio.ServerInterceptor):
@@ -156,14 +149,16 @@ class TokenInterceptor(grpc.aio.ServerInterceptor):
         self._auth = auth
 
     async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        metadata = {key: value for key, value in handler_call_details.invocation_metadata or ()}
+        metadata = {
+            key: value
+            for key, value in handler_call_details.invocation_metadata or ()
+            if isinstance(value, str)  # binary (-bin) entries carry no token
+        }
         refusal = self._auth.refusal(handler_call_details.method, metadata)
         if refusal is None:
             return handler

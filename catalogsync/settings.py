@@ -7,6 +7,7 @@ is reported with its name instead of a traceback deep inside the service.
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class EnvReader:
             return "" if default is _REQUIRED else str(default)
         return value
 
-    def int(self, name: str, default: object = _REQUIRED, *, minimum: int | None = None) -> int:
+    def int(self, name: builtins.str, default: object = _REQUIRED, *, minimum: int | None = None) -> int:
         value = self._raw(name, default)
         if value is None:
             return 0 if default is _REQUIRED else int(default)  # type: ignore[call-overload]
@@ -67,7 +68,9 @@ class EnvReader:
             self._problems.append(f"{name}={number} must be >= {minimum}")
         return number
 
-    def float(self, name: str, default: object = _REQUIRED, *, minimum: float | None = None) -> float:
+    def float(
+        self, name: builtins.str, default: object = _REQUIRED, *, minimum: float | None = None
+    ) -> float:
         value = self._raw(name, default)
         if value is None:
             return 0.0 if default is _REQUIRED else float(default)  # type: ignore[arg-type]
@@ -80,7 +83,7 @@ class EnvReader:
             self._problems.append(f"{name}={number} must be >= {minimum}")
         return number
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: bool = False) -> bool:
         value = self._raw(name, default)
         if value is None:
             return default
@@ -92,22 +95,24 @@ class EnvReader:
         self._problems.append(f"{name}={value!r} is not a boolean (use true/false)")
         return default
 
-    def list(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    def list(self, name: builtins.str, default: tuple[builtins.str, ...] = ()) -> tuple[builtins.str, ...]:
         value = self._raw(name, default)
         if value is None:
             return tuple(default)
         return tuple(part.strip() for part in value.split(",") if part.strip())
 
-    def path(self, name: str, default: object = _REQUIRED) -> Path:
+    def path(self, name: builtins.str, default: object = _REQUIRED) -> Path:
         return Path(self.str(name, default)).expanduser()
 
-    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+    def choice(
+        self, name: builtins.str, choices: tuple[builtins.str, ...], default: builtins.str
+    ) -> builtins.str:
         value = self.str(name, default)
         if value not in choices:
             self._problems.append(f"{name}={value!r} must be one of {', '.join(choices)}")
         return value
 
-    def problem(self, message: str) -> None:
+    def problem(self, message: builtins.str) -> None:
         """Record a problem found while interpreting a value (reported by :meth:`check`)."""
         self._problems.append(message)
 

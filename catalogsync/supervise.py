@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from prometheus_client import Counter, Gauge
 
@@ -28,7 +28,6 @@ class TaskState:
     restarts: int = 0
     last_error: str = ""
     healthy: bool = True
-    started_at: float = field(default_factory=time.monotonic)
 
 
 class Supervisor:

@@ -33,7 +33,8 @@ def _alive(pid: int) -> bool:
 
 def read_state(config: StackConfig) -> dict[str, Any] | None:
     try:
-        return json.loads(config.state_file.read_text())
+        state: dict[str, Any] = json.loads(config.state_file.read_text())
+        return state
     except (FileNotFoundError, ValueError):
         return None
 

@@ -18,9 +18,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from typer import rich_utils
-from typer._click.exceptions import ClickException  # typer vendors click; its usage errors
 
 from catalogsync.v1 import scheduler_pb2
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS
 from cli import control, explain, jobs_commands, pipeline, service_command, setup_commands
 from cli.accounts import account_lines
 from cli.env_file import EnvFileError, load_env_file
@@ -135,7 +135,7 @@ def demo() -> None:
         fail(str(exc))
     live = state.get("platforms") == "live"
     say(f"platforms: {'the real ones' if live else 'the sandbox (offline) at ' + state['sandbox_url']}")
-    scope = scheduler_pb2.JobScope(sources=["netease", "qq", "kuwo"])
+    scope = scheduler_pb2.JobScope(sources=DISCOVERY_PLATFORMS)
     if live:
         scope.discovery_kinds.append("playlist_square")
         scope.limit, scope.track_limit = 3, 10
@@ -250,11 +250,11 @@ def main() -> None:
     args = _json_first(sys.argv[1:])
     try:
         code = app(args=args, prog_name="catalogsync", standalone_mode=False)
-    except ClickException as exc:
+    except typer.TyperException as exc:  # typer's usage errors (it vendors click: no click import)
         if args[:1] == ["--json"]:
             emit_error = {"error": exc.format_message(), "exit_code": exc.exit_code}
             sys.stdout.write(json.dumps(emit_error, ensure_ascii=False) + "\n")
-        rich_utils.rich_format_error(exc)
+        rich_utils.rich_format_error(exc)  # type: ignore[arg-type]  # annotated with typer's private click class
         raise SystemExit(exc.exit_code) from None
     except (typer.Abort, KeyboardInterrupt):
         raise SystemExit(EXIT_INTERRUPTED) from None

@@ -18,6 +18,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 from cli.follow import figures, follow, print_job_summary
 from cli.playlist_file import PlaylistFileError, read_playlist_file
 from cli.session import (
@@ -35,7 +36,6 @@ from cli.session import (
     say,
     scheduler,
 )
-from services.scheduler.config import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 
 COUNT_MAX = 1_000_000
 WORKERS_MAX = 64

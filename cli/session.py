@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import grpc
 import typer
@@ -24,6 +24,8 @@ from catalogsync.v1 import scheduler_pb2_grpc
 from cli.follow import stdout_console
 from cli.stack import StackConfig
 from cli.stack_secrets import StackSecrets
+
+Reply = TypeVar("Reply")
 
 EXIT_OK = 0
 EXIT_WITH_ERRORS = 1
@@ -78,7 +80,7 @@ def scheduler(addr: str | None = None) -> scheduler_pb2_grpc.SchedulerServiceStu
     return scheduler_pb2_grpc.SchedulerServiceStub(open_sync_channel(target, tokens))
 
 
-def call(fn: Callable[..., Any], request: Any, timeout: float = 60) -> Any:
+def call(fn: Callable[..., Reply], request: Any, timeout: float = 60) -> Reply:
     """A scheduler call; a refusal is exit 2 with the scheduler's words, anything else exit 3."""
     try:
         return fn(request, timeout=timeout)

@@ -61,7 +61,8 @@ def healthy(spec: ProcessSpec) -> bool:
     try:
         if kind == "grpc":
             with grpc.insecure_channel(f"127.0.0.1:{target}") as channel:
-                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                check = health_pb2_grpc.HealthStub(channel).Check  # type: ignore[attr-defined]  # stubs lack it
+                reply: health_pb2.HealthCheckResponse = check(health_pb2.HealthCheckRequest(), timeout=1)
                 return reply.status == health_pb2.HealthCheckResponse.SERVING
         if kind == "pg":
             with psycopg.connect(target, connect_timeout=1):
@@ -134,7 +135,9 @@ class Child:
             self.proc.wait(5)
 
 
-class Supervisor:
+class StackSupervisor:
+    """The local stack's child processes: start them health-gated, keep its state file, stop them."""
+
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.children: list[Child] = []
@@ -278,7 +281,7 @@ def run() -> int:
     except BlockingIOError:
         log.error("another stack already runs on %s", config.data_dir)
         return 3
-    supervisor = Supervisor(config)
+    supervisor = StackSupervisor(config)
 
     def on_signal(signum: int, _frame: object) -> None:
         supervisor.stopping = True

@@ -45,7 +45,7 @@ class ConsoleAuth:
         if not self.token or not value:
             return False
         try:
-            return self._serializer().loads(value, max_age=SESSION_SECONDS) == "console"
+            return bool(self._serializer().loads(value, max_age=SESSION_SECONDS) == "console")
         except BadSignature:
             return False
 

@@ -17,11 +17,12 @@ from typing import Any
 
 from typing_extensions import TypedDict  # pydantic (FastAPI answers) needs it before Python 3.12
 
+from catalogsync.grpc_types import SchedulerStub
 from catalogsync.units import human_bytes
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.v1 import scheduler_pb2
 from gateway import convert
 
-Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Scheduler = Callable[[], SchedulerStub]
 JobRow = dict[str, Any]
 
 CALL_TIMEOUT_S = 5
@@ -124,7 +125,7 @@ class Catalog:
     events: list[dict[str, Any]]
 
 
-async def read_jobs(scheduler: scheduler_pb2_grpc.SchedulerServiceStub) -> list[JobRow]:
+async def read_jobs(scheduler: SchedulerStub) -> list[JobRow]:
     """The task table: the newest jobs and every active one, newest first."""
     newest, active = await asyncio.gather(
         scheduler.ListJobs(scheduler_pb2.ListJobsRequest(limit=TABLE_JOBS), timeout=CALL_TIMEOUT_S),
@@ -136,7 +137,7 @@ async def read_jobs(scheduler: scheduler_pb2_grpc.SchedulerServiceStub) -> list[
     return [convert.job(job) for _, job in sorted(merged.items(), reverse=True)]
 
 
-async def read_catalog(scheduler: scheduler_pb2_grpc.SchedulerServiceStub) -> Catalog:
+async def read_catalog(scheduler: SchedulerStub) -> Catalog:
     stats, events = await asyncio.gather(
         scheduler.GetStats(scheduler_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT_S),
         scheduler.ListJobEvents(
@@ -161,9 +162,7 @@ def running(jobs: list[JobRow]) -> bool:
     return any(job["status"] in ("running", "pause_requested") for job in jobs)
 
 
-async def read_board(
-    scheduler: scheduler_pb2_grpc.SchedulerServiceStub, recent: Catalog | None = None
-) -> tuple[Board, Catalog]:
+async def read_board(scheduler: SchedulerStub, recent: Catalog | None = None) -> tuple[Board, Catalog]:
     """The task table (newest jobs and every active one), the cards, the workers and the stats;
     the catalog part from ``recent`` when given (the live feed's, while jobs run)."""
     if recent is not None:

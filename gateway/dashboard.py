@@ -14,11 +14,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from catalogsync.v1 import scheduler_pb2_grpc
+from catalogsync.grpc_types import SchedulerStub
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 from gateway.board import Board, Summary, read_board
 from gateway.live import JobFeed
 
-Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Scheduler = Callable[[], SchedulerStub]
 Feed = Callable[[], JobFeed]
 
 # While jobs run, the live feed recomputes the board after every batch of job updates (at most once
@@ -37,8 +38,6 @@ JOB_TYPES = (
     ("download_upload", "Download and upload"),
     ("lyrics", "Lyrics backfill (.lrc for songs already downloaded)"),
 )
-DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
-DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
 
 
 def dashboard_router(scheduler: Scheduler, templates: Jinja2Templates, feed: Feed) -> APIRouter:

@@ -12,10 +12,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.grpc_types import SchedulerStub
+from catalogsync.v1 import scheduler_pb2
 from gateway import convert
 
-Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Scheduler = Callable[[], SchedulerStub]
 
 
 class PinRequest(BaseModel):

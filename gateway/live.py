@@ -23,11 +23,12 @@ from typing import Any
 import grpc
 from prometheus_client import Counter, Gauge
 
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.grpc_types import SchedulerStub
+from catalogsync.v1 import scheduler_pb2
 from gateway import convert
 from gateway.board import Board, Catalog, read_board, running
 
-Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Scheduler = Callable[[], SchedulerStub]
 Event = dict[str, Any]
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.grpc_types import SchedulerStub
+from catalogsync.v1 import scheduler_pb2
 from gateway import convert
 
-Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Scheduler = Callable[[], SchedulerStub]
 SCAN_TIMEOUT_S = 120
 
 

@@ -12,19 +12,19 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
-import grpc
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
+from catalogsync.grpc_types import SchedulerStub
 from catalogsync.playlist_pool import PLAYLIST_STATUSES, POOL_KINDS
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.v1 import scheduler_pb2
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS
 from gateway import convert
-from gateway.dashboard import DISCOVERY_PLATFORMS
 from gateway.limits import INT64_MAX, LIST_MAX, PAGE_MAX, Id, Text
 
-Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Scheduler = Callable[[], SchedulerStub]
 CALL_TIMEOUT_S = 5
 ACTION_TIMEOUT_S = 60
 ZIP_TIMEOUT_S = 3600
@@ -111,14 +111,14 @@ async def _zip_response(
     """The ZIP as it is built; refusals (not ready, unknown) arrive before the first byte, in words."""
     call = scheduler().StreamPlaylistZip(request, timeout=ZIP_TIMEOUT_S)
     first = await call.read()
-    if first is grpc.aio.EOF:
+    if not isinstance(first, scheduler_pb2.ExportZipChunk):  # grpc.aio.EOF
         raise HTTPException(502, "the scheduler sent an empty ZIP")
     file_name = first.file_name if SAFE_FILE_NAME.match(first.file_name) else "playlists.zip"
 
     async def body() -> AsyncIterator[bytes]:
         try:
             yield first.data
-            while (chunk := await call.read()) is not grpc.aio.EOF:
+            while isinstance(chunk := await call.read(), scheduler_pb2.ExportZipChunk):
                 yield chunk.data
         finally:
             call.cancel()

@@ -17,13 +17,14 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
+from catalogsync.grpc_types import SchedulerStub
 from catalogsync.service_auth import OPERATOR_HEADER
 from catalogsync.units import human_bytes
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.v1 import scheduler_pb2
 from gateway import convert
 from gateway.limits import INT64_MAX, LIST_MAX, Count, Text
 
-Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Scheduler = Callable[[], SchedulerStub]
 CALL_TIMEOUT_S = 5
 SPACE_TIMEOUT_S = 30
 ByteCount = Annotated[int, Field(ge=0, le=INT64_MAX)]

@@ -9,12 +9,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from catalogsync.grpc_types import SchedulerStub
 from catalogsync.units import human_bytes
-from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
+from catalogsync.v1 import scheduler_pb2
 from gateway import convert
 from gateway.limits import INT64_MAX, PAGE_MAX, JobIdPath
 
-Scheduler = Callable[[], scheduler_pb2_grpc.SchedulerServiceStub]
+Scheduler = Callable[[], SchedulerStub]
 
 CALL_TIMEOUT_S = 5
 OFFSET_MAX = 1_000_000

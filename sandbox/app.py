@@ -25,8 +25,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 from sandbox import ids
-from sandbox.catalog import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES, Catalog
+from sandbox.catalog import Catalog
 
 PLATFORM_MODULES = ("netease", "qq", "kuwo", "migu", "kugou", "qianqian", "shortlinks")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver", ""})
@@ -141,7 +142,8 @@ class SandboxApp:
 
 
 def _fault(request: Request) -> FaultRule | None:
-    return request.scope.get("state", {}).get("fault")
+    fault: FaultRule | None = request.scope.get("state", {}).get("fault")
+    return fault
 
 
 def media_response(request: Request, data: bytes, content_type: str, counter_key: str) -> Response:

@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 from sandbox import audio, hard_cases
 from sandbox.vocabulary import EN_ADJ as _EN_ADJ
 from sandbox.vocabulary import EN_FIRST as _EN_FIRST
@@ -31,8 +32,6 @@ from sandbox.vocabulary import SURNAMES as _SURNAMES
 from sandbox.vocabulary import ZH_ADJ as _ZH_ADJ
 from sandbox.vocabulary import ZH_NOUN as _ZH_NOUN
 
-DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
-DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
 VARIANTS = 4
 ORIGINAL, INSTRUMENTAL, COVER, LIVE = range(VARIANTS)
 

@@ -31,11 +31,11 @@ def _b36(value: int, width: int) -> str:
     return out.rjust(width, "0")
 
 
-def _toplist_id(known: tuple, index: int, fallback_base: int) -> str:
+def _toplist_id(known: tuple[object, ...], index: int, fallback_base: int) -> str:
     return str(known[index]) if index < len(known) else str(fallback_base + index)
 
 
-def _toplist_index(known: tuple, value: str, fallback_base: int) -> int | None:
+def _toplist_index(known: tuple[object, ...], value: str, fallback_base: int) -> int | None:
     as_text = tuple(str(k) for k in known)
     if value in as_text:
         return as_text.index(value)

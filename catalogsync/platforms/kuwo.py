@@ -26,7 +26,7 @@ QUKU_URL = "http://qukudata.kuwo.cn/q.k"
 ANTISERVER_URL = "http://antiserver.kuwo.cn/anti.s"
 
 
-def clean(value: Any) -> str:
+def plain_text(value: Any) -> str:
     """Text with HTML entities unescaped once, ``&nbsp;`` as a space and highlight tags removed."""
     return _HIGHLIGHT.sub("", html.unescape(str(value or ""))).replace("\xa0", " ")
 
@@ -47,7 +47,7 @@ def to_int(value: Any) -> int:
 def split_artist_names(joined: Any) -> tuple[str, ...]:
     """Artist names of Kuwo's ``&``-joined string (an ``&`` between spaces stays in the name)."""
     parts = _ARTIST_SEPARATOR.split(str(joined or ""))
-    names = [clean(p).strip() for p in parts] if len(parts) > 1 else [clean(parts[0])]
+    names = [plain_text(p).strip() for p in parts] if len(parts) > 1 else [plain_text(parts[0])]
     return tuple(name for name in names if name)
 
 

@@ -45,13 +45,13 @@ class EapiRequest:
     params: dict[str, Any]
 
 
-def _aes_encrypt(data: bytes, key: bytes, mode: modes.Mode) -> bytes:
+def _aes_encrypt(data: bytes, key: bytes, mode: modes.CBC | modes.ECB) -> bytes:
     padder = padding.PKCS7(128).padder()
     encryptor = Cipher(algorithms.AES(key), mode).encryptor()
     return encryptor.update(padder.update(data) + padder.finalize()) + encryptor.finalize()
 
 
-def _aes_decrypt(data: bytes, key: bytes, mode: modes.Mode) -> bytes:
+def _aes_decrypt(data: bytes, key: bytes, mode: modes.CBC | modes.ECB) -> bytes:
     decryptor = Cipher(algorithms.AES(key), mode).decryptor()
     unpadder = padding.PKCS7(128).unpadder()
     return unpadder.update(decryptor.update(data) + decryptor.finalize()) + unpadder.finalize()

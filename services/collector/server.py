@@ -9,11 +9,12 @@ import grpc
 import httpx
 
 from catalogsync.grpc_server import Registration
+from catalogsync.grpc_types import Context
 from catalogsync.http_client import UpstreamError
 from catalogsync.v1 import collector_pb2, collector_pb2_grpc, common_pb2
 from services.collector import platforms
 from services.collector.config import Settings
-from services.collector.platforms.base import PlaylistNotFound
+from services.collector.platforms.base import DiscoveryPlatform, PlaylistNotFound
 from services.collector.urls import parse_playlist_text
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class CollectorServicer(collector_pb2_grpc.CollectorServiceServicer):
         self._client = client
         self._settings = settings
 
-    async def _platform(self, name: str, context: grpc.aio.ServicerContext) -> platforms.DiscoveryPlatform:
+    async def _platform(self, name: str, context: Context) -> DiscoveryPlatform:
         if name not in platforms.PLATFORMS:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT,
@@ -34,7 +35,7 @@ class CollectorServicer(collector_pb2_grpc.CollectorServiceServicer):
         return platforms.create(name, self._client, self._settings.accounts.get(name))
 
     async def ListDiscovery(
-        self, request: collector_pb2.ListDiscoveryRequest, context: grpc.aio.ServicerContext
+        self, request: collector_pb2.ListDiscoveryRequest, context: Context
     ) -> AsyncIterator[collector_pb2.DiscoveryEvent]:
         if request.kind not in KINDS:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "kind must be PLAYLIST_SQUARE or TOPLIST")
@@ -74,7 +75,7 @@ class CollectorServicer(collector_pb2_grpc.CollectorServiceServicer):
             await context.abort(grpc.StatusCode.UNAVAILABLE, str(exc))
 
     async def FetchPlaylist(
-        self, request: collector_pb2.FetchPlaylistRequest, context: grpc.aio.ServicerContext
+        self, request: collector_pb2.FetchPlaylistRequest, context: Context
     ) -> collector_pb2.FetchPlaylistResponse:
         platform = await self._platform(request.platform, context)
         if not request.remote_playlist_id.strip():
@@ -92,7 +93,7 @@ class CollectorServicer(collector_pb2_grpc.CollectorServiceServicer):
         raise AssertionError("unreachable")
 
     async def ParsePlaylistUrls(
-        self, request: collector_pb2.ParsePlaylistUrlsRequest, context: grpc.aio.ServicerContext
+        self, request: collector_pb2.ParsePlaylistUrlsRequest, context: Context
     ) -> collector_pb2.ParsePlaylistUrlsResponse:
         return await parse_playlist_text(request.text, self._client)
 

@@ -8,7 +8,14 @@ from catalogsync.v1 import common_pb2
 class Refused(Exception):
     """Raised anywhere in a download; the servicer turns it into the stream's last event."""
 
-    def __init__(self, kind: int, message: str, *, free_bytes: int = 0, required_bytes: int = 0) -> None:
+    def __init__(
+        self,
+        kind: common_pb2.FailureKind,
+        message: str,
+        *,
+        free_bytes: int = 0,
+        required_bytes: int = 0,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message

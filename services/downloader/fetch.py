@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -93,7 +93,7 @@ class MediaFetch:
             self._check_length(length)
         return length
 
-    async def run(self) -> AsyncIterator[common_pb2.TransferProgress]:
+    async def run(self) -> AsyncGenerator[common_pb2.TransferProgress, None]:
         """Download, yielding progress at most every interval and once at the end."""
         digest = hashlib.sha256()
         head = b""

@@ -27,7 +27,7 @@ _RESERVED = frozenset(
 )
 
 
-def _clean(text: str) -> str:
+def _safe_text(text: str) -> str:
     """NFC, control characters → spaces, unsafe characters → ``_``, whitespace collapsed."""
     text = unicodedata.normalize("NFC", text)
     text = "".join(" " if unicodedata.category(ch) in _CONTROL_CATEGORIES else ch for ch in text)
@@ -45,7 +45,7 @@ def _is_reserved(name: str) -> bool:
 
 def sanitize_component(text: str, fallback: str, max_bytes: int = MAX_COMPONENT_BYTES) -> str:
     """One safe path component (a folder name or a file stem) from free text."""
-    name = _cap(_clean(text).strip(" ."), max_bytes).strip(" .")
+    name = _cap(_safe_text(text).strip(" ."), max_bytes).strip(" .")
     if not name:
         name = fallback
     if _is_reserved(name):
@@ -55,7 +55,7 @@ def sanitize_component(text: str, fallback: str, max_bytes: int = MAX_COMPONENT_
 
 def file_name(title: str, ext: str, tag: str = "") -> str:
     """``<title>[ <tag>].<ext>`` within the byte cap; the extension and tag are never cut."""
-    tail = (f" [{_cap(_clean(tag), MAX_TAG_BYTES)}]" if tag else "") + f".{ext}"
+    tail = (f" [{_cap(_safe_text(tag), MAX_TAG_BYTES)}]" if tag else "") + f".{ext}"
     stem = sanitize_component(title, UNTITLED, MAX_COMPONENT_BYTES - len(tail.encode("utf-8")))
     return stem + tail
 

@@ -12,6 +12,7 @@ import httpx
 from prometheus_client import Counter, Gauge
 
 from catalogsync.grpc_server import Registration
+from catalogsync.grpc_types import Context
 from catalogsync.v1 import downloader_pb2, downloader_pb2_grpc
 from services.downloader.config import Settings
 from services.downloader.download import DownloadJob
@@ -35,7 +36,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         self._janitor = janitor
 
     async def Download(
-        self, request: downloader_pb2.DownloadRequest, context: grpc.aio.ServicerContext
+        self, request: downloader_pb2.DownloadRequest, context: Context
     ) -> AsyncIterator[downloader_pb2.DownloadEvent]:
         if self._janitor is not None:
             self._janitor.watch(request.library_root)
@@ -66,7 +67,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
             DOWNLOADS.labels(outcome).inc()
 
     async def WritePlaylistExport(
-        self, request: downloader_pb2.PlaylistExportRequest, context: grpc.aio.ServicerContext
+        self, request: downloader_pb2.PlaylistExportRequest, context: Context
     ) -> downloader_pb2.PlaylistExportResponse:
         try:
             self._settings.authority.check_root(request.library_root)
@@ -79,7 +80,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         raise AssertionError("unreachable")
 
     async def CheckSpace(
-        self, request: downloader_pb2.CheckSpaceRequest, context: grpc.aio.ServicerContext
+        self, request: downloader_pb2.CheckSpaceRequest, context: Context
     ) -> downloader_pb2.CheckSpaceResponse:
         try:
             self._settings.authority.check_root(request.library_root)
@@ -88,7 +89,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         return await asyncio.to_thread(check_space, request.library_root)
 
     async def StreamPlaylistZip(
-        self, request: downloader_pb2.PlaylistZipRequest, context: grpc.aio.ServicerContext
+        self, request: downloader_pb2.PlaylistZipRequest, context: Context
     ) -> AsyncIterator[downloader_pb2.PlaylistZipChunk]:
         try:
             async for chunk in zip_stream(request, self._settings.authority.roots):
@@ -102,7 +103,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
             await context.abort(code, exc.message)
 
     async def StatFiles(
-        self, request: downloader_pb2.StatFilesRequest, context: grpc.aio.ServicerContext
+        self, request: downloader_pb2.StatFilesRequest, context: Context
     ) -> downloader_pb2.StatFilesResponse:
         try:
             self._settings.authority.check_root(request.library_root)
@@ -111,7 +112,7 @@ class DownloaderServicer(downloader_pb2_grpc.DownloaderServiceServicer):
         return await asyncio.to_thread(stat_files, Path(request.library_root), list(request.relative_paths))
 
     async def WriteLyrics(
-        self, request: downloader_pb2.WriteLyricsRequest, context: grpc.aio.ServicerContext
+        self, request: downloader_pb2.WriteLyricsRequest, context: Context
     ) -> downloader_pb2.WriteLyricsResponse:
         try:
             audio = audio_path(self._settings.authority.roots, request)

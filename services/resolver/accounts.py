@@ -43,7 +43,8 @@ async def check_one(name: str, source: DownloadSource, account: Account | None) 
         return AccountCheck(None, f"{name}: checking the account is not implemented yet")
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
-            return await check()
+            result: AccountCheck = await check()
+            return result
     except TimeoutError:
         return AccountCheck(None, f"{name} did not answer within {CHECK_TIMEOUT_S:g} s")
     except UpstreamError as exc:

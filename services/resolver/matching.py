@@ -140,10 +140,10 @@ def _title(wanted: str, offered: str) -> tuple[str, float, str]:
 
 def _artists(wanted: Song, offered: Song) -> tuple[str, float, str]:
     if wanted.artist_ids and offered.artist_ids:
-        shared = set(wanted.artist_ids) & set(offered.artist_ids)
-        if shared == set(wanted.artist_ids):
+        shared_ids = set(wanted.artist_ids) & set(offered.artist_ids)
+        if shared_ids == set(wanted.artist_ids):
             return EXACT, 1.0, ""
-        return (NEAR, 0.5, "artist mismatch (partial)") if shared else (DIFFERENT, 0.0, "artist mismatch")
+        return (NEAR, 0.5, "artist mismatch (partial)") if shared_ids else (DIFFERENT, 0.0, "artist mismatch")
     if not wanted.artists:
         return NORMALISED, 0.8, ""
     if not offered.artists:

@@ -61,7 +61,7 @@ def read_quality(head: bytes, total_size: int) -> tuple[QualityOption, int] | No
         kbps = round(total_size * 8 / seconds / 1000) if seconds else 0
         label = "hires" if info.sample_rate > 48_000 or info.bits_per_sample > 16 else "flac"
         return QualityOption(label, "flac", kbps, total_size), info.sample_rate
-    if isinstance(found, MP3):
+    if isinstance(found, MP3) and found.info is not None:
         kbps = round(found.info.bitrate / 1000)
         return QualityOption(mp3_label(kbps), "mp3", kbps, total_size), found.info.sample_rate
     return None

@@ -54,6 +54,10 @@ class Looked:
     def rank_key(self) -> tuple[bool, int, int, int, float]:
         return (not self.pinned, self.tier, -self.served_rank, self.source_rank, -self.verdict.score)
 
+    def review_key(self) -> tuple[int, float]:
+        """The order of the results not offered, in the explanation: closest match first."""
+        return (self.tier, -self.verdict.score)
+
 
 def beats_everything_left(best: Looked, left: list[Looked]) -> bool:
     """Whether no unprobed result could rank above ``best`` whatever it turns out to serve."""

@@ -179,9 +179,7 @@ class Resolution:
         ordered = sorted(confirmed, key=Looked.rank_key)
         for item in ordered[limit:]:
             item.rejected = f"beyond the {limit} candidates asked for"
-        for item in ordered[:limit]:
-            self.response.candidates.append(to_candidate(item))
-        self._explain(ordered[:limit])
+        self._offer(ordered[:limit])
 
     # ---- pins --------------------------------------------------------------------------------
     async def pinned(self, pin: resolver_pb2.Pin, song: common_pb2.SongSnapshot) -> None:
@@ -198,8 +196,7 @@ class Resolution:
             other.rejected = "pinned elsewhere"
         item.pinned, item.rejected = True, ""
         if await self.confirm(item):
-            self.response.candidates.append(to_candidate(item))
-            self._explain([item])
+            self._offer([item])
             return
         self._explain([])
         self.response.failure_class = UNAVAILABLE
@@ -207,11 +204,16 @@ class Resolution:
             f"the pinned candidate {pin.source}:{pin.remote_id} is not served: {item.rejected}"
         )
 
-    # ---- explaining --------------------------------------------------------------------------
+    # ---- offering and explaining -------------------------------------------------------------
+    def _offer(self, offered: list[Looked]) -> None:
+        """Answer with ``offered`` (best first) and explain every result looked at."""
+        self.response.candidates.extend(to_candidate(item) for item in offered)
+        self._explain(offered)
+
     def _explain(self, offered: list[Looked]) -> None:
         for rank, item in enumerate(offered, start=1):
             self.response.considered.append(ranking.considered(item, rank))
-        rest = sorted((i for i in self._looked if i not in offered), key=lambda i: (i.tier, -i.verdict.score))
+        rest = sorted((i for i in self._looked if i not in offered), key=Looked.review_key)
         self.response.considered.extend(ranking.considered(item, 0) for item in rest)
         for name, outcome in self._outcomes.items():
             if any(i.track.source == name for i in offered):

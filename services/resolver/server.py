@@ -10,6 +10,7 @@ import httpx
 from prometheus_client import Counter
 
 from catalogsync.grpc_server import Registration
+from catalogsync.grpc_types import Context
 from catalogsync.http_client import UpstreamError
 from catalogsync.v1 import resolver_pb2, resolver_pb2_grpc
 from services.resolver import sources as source_registry
@@ -35,7 +36,7 @@ class ResolverServicer(resolver_pb2_grpc.ResolverServiceServicer):
         }
 
     async def Resolve(
-        self, request: resolver_pb2.ResolveRequest, context: grpc.aio.ServicerContext
+        self, request: resolver_pb2.ResolveRequest, context: Context
     ) -> resolver_pb2.ResolveResponse:
         wanted = list(request.download_sources) or list(self._settings.default_sources)
         unknown = [s for s in wanted if s not in self._sources]
@@ -73,7 +74,7 @@ class ResolverServicer(resolver_pb2_grpc.ResolverServiceServicer):
         return response
 
     async def FetchLyrics(
-        self, request: resolver_pb2.FetchLyricsRequest, context: grpc.aio.ServicerContext
+        self, request: resolver_pb2.FetchLyricsRequest, context: Context
     ) -> resolver_pb2.FetchLyricsResponse:
         attempts: list[SourceTrack] = []
         if request.candidate.lyrics_ref:
@@ -105,7 +106,7 @@ class ResolverServicer(resolver_pb2_grpc.ResolverServiceServicer):
         return resolver_pb2.FetchLyricsResponse()
 
     async def CheckAccounts(
-        self, request: resolver_pb2.CheckAccountsRequest, context: grpc.aio.ServicerContext
+        self, request: resolver_pb2.CheckAccountsRequest, context: Context
     ) -> resolver_pb2.CheckAccountsResponse:
         return await check_accounts(self._sources, self._settings.accounts)
 

@@ -13,14 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from catalogsync.v1 import collector_pb2, common_pb2
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.text import clean
 
-KIND_NAMES = {common_pb2.PLAYLIST_SQUARE: "playlist_square", common_pb2.TOPLIST: "toplist"}
 QQ_CHART_ROW_PREFIX = "qqtop_"
 QQ_CHART_ROW_REASON = "非音乐资源(有声榜条目)"
 
@@ -41,7 +40,7 @@ def singers(track: common_pb2.SongSnapshot) -> str:
     return " / ".join(clean(a.name) for a in track.artists if a.name.strip())
 
 
-async def upsert_pool(conn: psycopg.AsyncConnection, platform: str, pool_kind: str, name: str) -> int:
+async def upsert_pool(conn: Conn, platform: str, pool_kind: str, name: str) -> int:
     row = await (
         await conn.execute(
             Q["upsert_pool"], {"platform": platform, "pool_kind": pool_kind, "name": clean(name)}
@@ -52,7 +51,7 @@ async def upsert_pool(conn: psycopg.AsyncConnection, platform: str, pool_kind: s
 
 
 async def upsert_discovered(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     platform: str,
     pool_id: int,
     playlists: Sequence[common_pb2.PlaylistSummary],
@@ -114,7 +113,7 @@ class SyncCounts:
 
 
 async def write_playlist(
-    conn: psycopg.AsyncConnection, playlist_id: int, response: collector_pb2.FetchPlaylistResponse
+    conn: Conn, playlist_id: int, response: collector_pb2.FetchPlaylistResponse
 ) -> SyncCounts:
     """Make the playlist's songs exactly the fetched tracks; derive artists and artist pools."""
     tracks: dict[tuple[str, str], common_pb2.SongSnapshot] = {}
@@ -174,7 +173,7 @@ async def write_playlist(
 
 
 async def _write_artists(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     playlist_id: int,
     tracks: dict[tuple[str, str], common_pb2.SongSnapshot],
     song_ids: dict[tuple[str, str], int],
@@ -227,7 +226,7 @@ async def _write_artists(
     return len(artist_ids)
 
 
-async def song_snapshot(conn: psycopg.AsyncConnection, song: dict[str, Any]) -> common_pb2.SongSnapshot:
+async def song_snapshot(conn: Conn, song: dict[str, Any]) -> common_pb2.SongSnapshot:
     """Rebuild the song as its platform described it (deferred resolution)."""
     rows = await (await conn.execute(Q["song_artists"], {"song_id": song["id"]})).fetchall()
     return common_pb2.SongSnapshot(

@@ -7,21 +7,16 @@ from dataclasses import dataclass
 import grpc
 
 from catalogsync.grpc_clients import open_channel
-from catalogsync.v1 import (
-    collector_pb2_grpc,
-    downloader_pb2_grpc,
-    resolver_pb2_grpc,
-    uploader_pb2_grpc,
-)
+from catalogsync.grpc_types import CollectorStub, DownloaderStub, ResolverStub, UploaderStub
 from services.scheduler.config import Settings
 
 
 @dataclass
 class Clients:
-    collector: collector_pb2_grpc.CollectorServiceStub
-    resolver: resolver_pb2_grpc.ResolverServiceStub
-    downloader: downloader_pb2_grpc.DownloaderServiceStub
-    uploader: uploader_pb2_grpc.UploaderServiceStub
+    collector: CollectorStub
+    resolver: ResolverStub
+    downloader: DownloaderStub
+    uploader: UploaderStub
     channels: tuple[grpc.aio.Channel, ...]
 
     @classmethod
@@ -36,10 +31,10 @@ class Clients:
             )
         )
         return cls(
-            collector=collector_pb2_grpc.CollectorServiceStub(channels[0]),
-            resolver=resolver_pb2_grpc.ResolverServiceStub(channels[1]),
-            downloader=downloader_pb2_grpc.DownloaderServiceStub(channels[2]),
-            uploader=uploader_pb2_grpc.UploaderServiceStub(channels[3]),
+            collector=CollectorStub(channels[0]),
+            resolver=ResolverStub(channels[1]),
+            downloader=DownloaderStub(channels[2]),
+            uploader=UploaderStub(channels[3]),
             channels=channels,
         )
 

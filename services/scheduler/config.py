@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from catalogsync.settings import EnvReader, ServerSettings, SettingsError, service_address
+from catalogsync.vocabulary import DOWNLOAD_SOURCES
 
-DOWNLOAD_SOURCES = ("qq", "kuwo", "migu", "qianqian", "kugou", "netease")
-DISCOVERY_PLATFORMS = ("netease", "qq", "kuwo")
 LAYOUTS = ("platform_first_artist",)
 
 

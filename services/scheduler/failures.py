@@ -27,7 +27,7 @@ _BY_KIND: Final = {
 }
 
 
-def from_failure_kind(kind: int) -> str:
+def from_failure_kind(kind: common_pb2.FailureKind) -> str:
     """The class of a downloader or uploader ``FailureKind``."""
     return _BY_KIND.get(kind, "upstream_error")
 

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypedDict
 
 from catalogsync.v1 import scheduler_pb2
-from services.scheduler.config import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES, LAYOUTS, Settings
+from catalogsync.vocabulary import DISCOVERY_KINDS, DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
+from services.scheduler.config import LAYOUTS, Settings
 from services.scheduler.engine.jobdefs import DEFAULT_WORKERS, MAX_WORKERS, STAGE_NAMES
-from services.scheduler.jobs import KINDS
 
 LATER_STAGES = frozenset({"lyrics"})  # added to StageWorkers after revisions existed
 
@@ -46,7 +46,7 @@ class DefaultsJson(TypedDict):
 class JobDefaults:
     sources: tuple[str, ...] = DISCOVERY_PLATFORMS
     download_sources: tuple[str, ...] = DOWNLOAD_SOURCES
-    discovery_kinds: tuple[str, ...] = KINDS
+    discovery_kinds: tuple[str, ...] = DISCOVERY_KINDS
     workers: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_WORKERS))
     limit: int = 0
     track_limit: int = 0
@@ -157,7 +157,9 @@ class JobDefaults:
                 scope["sources"], self.sources, set(self.sources) == set(DISCOVERY_PLATFORMS)
             ),
             "discovery_kinds": narrowed(
-                scope["discovery_kinds"], self.discovery_kinds, set(self.discovery_kinds) == set(KINDS)
+                scope["discovery_kinds"],
+                self.discovery_kinds,
+                set(self.discovery_kinds) == set(DISCOVERY_KINDS),
             ),
             "download_sources": narrowed(
                 scope["download_sources"],
@@ -206,7 +208,7 @@ def _checked(defaults: JobDefaults) -> JobDefaults:
     problems = [
         *_problems_in_list("sources", defaults.sources, DISCOVERY_PLATFORMS),
         *_problems_in_list("download_sources", defaults.download_sources, DOWNLOAD_SOURCES),
-        *_problems_in_list("discovery_kinds", defaults.discovery_kinds, KINDS),
+        *_problems_in_list("discovery_kinds", defaults.discovery_kinds, DISCOVERY_KINDS),
     ]
     if set(defaults.workers) != set(STAGE_NAMES):
         problems.append(f"workers: give a number for each stage ({', '.join(STAGE_NAMES)})")

@@ -7,20 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from google.protobuf.timestamp_pb2 import Timestamp
 from psycopg.types.json import Jsonb
 
 from catalogsync.v1 import collector_pb2, common_pb2, scheduler_pb2
+from catalogsync.vocabulary import DISCOVERY_KINDS, DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 from services.scheduler.catalog import upsert_discovered, upsert_pool
-from services.scheduler.config import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine import jobdefs, lanes
 from services.scheduler.engine.journal import record
 from services.scheduler.text import clean
-
-KINDS = ("playlist_square", "toplist")
-STAGE_DONE = ("completed", "completed_with_errors", "failed", "canceled")
 
 
 class InvalidJob(ValueError):
@@ -36,9 +33,9 @@ def scope_dict(scope: scheduler_pb2.JobScope) -> dict[str, Any]:
     bad = [s for s in scope.download_sources if s not in DOWNLOAD_SOURCES]
     if bad:
         problems.append(f"unknown download_sources {bad}; expected some of {list(DOWNLOAD_SOURCES)}")
-    bad = [k for k in scope.discovery_kinds if k not in KINDS]
+    bad = [k for k in scope.discovery_kinds if k not in DISCOVERY_KINDS]
     if bad:
-        problems.append(f"unknown discovery_kinds {bad}; expected some of {list(KINDS)}")
+        problems.append(f"unknown discovery_kinds {bad}; expected some of {list(DISCOVERY_KINDS)}")
     if scope.limit < 0 or scope.track_limit < 0:
         problems.append("limit and track_limit must be >= 0")
     if not 0 <= scope.workers <= jobdefs.MAX_WORKERS:
@@ -59,9 +56,7 @@ def scope_dict(scope: scheduler_pb2.JobScope) -> dict[str, Any]:
     }
 
 
-async def import_playlist_file(
-    conn: psycopg.AsyncConnection, parsed: collector_pb2.ParsePlaylistUrlsResponse
-) -> list[int]:
+async def import_playlist_file(conn: Conn, parsed: collector_pb2.ParsePlaylistUrlsResponse) -> list[int]:
     """Upsert the recognised playlists into the manual_file pool; return their ids in file order."""
     ids: list[int] = []
     by_platform: dict[str, list[common_pb2.PlaylistSummary]] = defaultdict(list)
@@ -87,7 +82,7 @@ async def import_playlist_file(
 
 
 async def create(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     job_type: str,
     scope: dict[str, Any],
     requested_by: str,
@@ -175,7 +170,7 @@ def _scope_message(scope: dict[str, Any]) -> scheduler_pb2.JobScope:
     )
 
 
-async def snapshots(conn: psycopg.AsyncConnection, rows: Sequence[dict[str, Any]]) -> list[scheduler_pb2.Job]:
+async def snapshots(conn: Conn, rows: Sequence[dict[str, Any]]) -> list[scheduler_pb2.Job]:
     """Full Job messages (stages with counts, workers, queue label) for job rows."""
     if not rows:
         return []
@@ -247,7 +242,7 @@ def _job_message(
                 finished_at=timestamp(stage["finished_at"]),
             )
         )
-    job.current_stage = next((s["stage"] for s in stages if s["status"] not in STAGE_DONE), "")
+    job.current_stage = next((s["stage"] for s in stages if s["status"] not in jobdefs.TERMINAL_STATUSES), "")
     for worker in workers:
         if worker["status"] == "stopped" and status in jobdefs.TERMINAL_STATUSES:
             continue

@@ -22,10 +22,11 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import grpc
-import psycopg
 
-from catalogsync.v1 import downloader_pb2, downloader_pb2_grpc, scheduler_pb2
+from catalogsync.grpc_types import DownloaderStub
+from catalogsync.v1 import downloader_pb2, scheduler_pb2
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.storage import refresh_presence
 
 COPY_SUFFIX = re.compile(r"\s*\(\d+\)$")
@@ -107,7 +108,7 @@ class Group:
         )
 
 
-async def find_groups(conn: psycopg.AsyncConnection) -> list[Group]:
+async def find_groups(conn: Conn) -> list[Group]:
     rows = await (await conn.execute(Q["local_duplicate_locations"])).fetchall()
     groups: dict[tuple[int, int], Group] = {}
     for row in rows:
@@ -125,7 +126,7 @@ async def find_groups(conn: psycopg.AsyncConnection) -> list[Group]:
     return list(groups.values())
 
 
-async def check_files(downloader: downloader_pb2_grpc.DownloaderServiceStub, groups: list[Group]) -> None:
+async def check_files(downloader: DownloaderStub, groups: list[Group]) -> None:
     """Set ``exists`` on every location, asking the downloader (one call per root and batch)."""
     by_root: dict[str, list[Location]] = defaultdict(list)
     for group in groups:
@@ -150,9 +151,7 @@ async def check_files(downloader: downloader_pb2_grpc.DownloaderServiceStub, gro
                 location.exists = stat.exists
 
 
-async def scan(
-    conn: psycopg.AsyncConnection, downloader: downloader_pb2_grpc.DownloaderServiceStub, limit: int
-) -> scheduler_pb2.LocalDuplicatesReport:
+async def scan(conn: Conn, downloader: DownloaderStub, limit: int) -> scheduler_pb2.LocalDuplicatesReport:
     groups = await find_groups(conn)
     files_checked = ""
     try:
@@ -167,7 +166,7 @@ async def scan(
     )
 
 
-async def refuse_if_running(conn: psycopg.AsyncConnection) -> None:
+async def refuse_if_running(conn: Conn) -> None:
     row: dict[str, Any] | None = await (await conn.execute(Q["running_work"])).fetchone()
     assert row is not None
     if row["jobs"] or row["items"]:
@@ -188,9 +187,7 @@ def _unchanged(checked: list[Group], now: list[Group]) -> list[Group]:
     return [group for group in checked if key(group) in current]
 
 
-async def dedupe(
-    conn: psycopg.AsyncConnection, downloader: downloader_pb2_grpc.DownloaderServiceStub
-) -> scheduler_pb2.DedupeReport:
+async def dedupe(conn: Conn, downloader: DownloaderStub) -> scheduler_pb2.DedupeReport:
     """Keep one location per group; WorkRunning while work runs, FilesUnknown without the downloader."""
     await refuse_if_running(conn)
     groups = await find_groups(conn)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from catalogsync.v1 import resolver_pb2, scheduler_pb2
-from services.scheduler.config import DOWNLOAD_SOURCES
+from catalogsync.vocabulary import DOWNLOAD_SOURCES
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.jobs import timestamp
 from services.scheduler.text import clean
 
@@ -37,7 +36,7 @@ def check(request: scheduler_pb2.PinCandidateRequest) -> None:
         raise InvalidPin("remote_id is required (or pin none)")
 
 
-async def pin(conn: psycopg.AsyncConnection, request: scheduler_pb2.PinCandidateRequest) -> dict[str, Any]:
+async def pin(conn: Conn, request: scheduler_pb2.PinCandidateRequest) -> dict[str, Any]:
     check(request)
     async with conn.transaction():
         if await (await conn.execute(Q["song_exists"], {"song_id": request.song_id})).fetchone() is None:
@@ -56,6 +55,15 @@ async def pin(conn: psycopg.AsyncConnection, request: scheduler_pb2.PinCandidate
         ).fetchone()
     assert row is not None
     return row
+
+
+async def unpin(conn: Conn, song_id: int) -> bool:
+    """Remove the song's pin; whether it had one."""
+    return await (await conn.execute(Q["delete_pin"], {"song_id": song_id})).fetchone() is not None
+
+
+async def pins(conn: Conn, limit: int) -> list[dict[str, Any]]:
+    return await (await conn.execute(Q["list_pins"], {"limit": limit})).fetchall()
 
 
 def pin_message(row: dict[str, Any]) -> scheduler_pb2.SongPin:

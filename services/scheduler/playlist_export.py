@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from psycopg_pool import AsyncConnectionPool
 
+from catalogsync.grpc_types import DownloaderStub
 from catalogsync.playlist_pool import PLAYLIST_STATUSES
-from catalogsync.v1 import downloader_pb2, downloader_pb2_grpc, scheduler_pb2
+from catalogsync.v1 import downloader_pb2, scheduler_pb2
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Pool
 from services.scheduler.playlist_pool import Connection, Refusal, create_jobs, download_plan, selected
 
 BUNDLE_NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -119,8 +120,8 @@ async def zip_request(
 
 
 async def stream_zip(
-    pool: AsyncConnectionPool[Connection],
-    downloader: downloader_pb2_grpc.DownloaderServiceStub,
+    pool: Pool,
+    downloader: DownloaderStub,
     request: scheduler_pb2.StreamPlaylistZipRequest,
 ) -> AsyncIterator[scheduler_pb2.ExportZipChunk]:
     """The ZIP's chunks as the downloader sends them; the first one carries the file name."""

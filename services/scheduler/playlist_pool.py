@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
-import psycopg
-from psycopg.rows import DictRow
 
+from catalogsync.grpc_types import Context
 from catalogsync.playlist_pool import EMPTY_HINT, PLAYLIST_STATUSES, POOL_KINDS
 from catalogsync.v1 import scheduler_pb2
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS
 from services.scheduler import jobs
-from services.scheduler.config import DISCOVERY_PLATFORMS
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 
 T = TypeVar("T")
-Connection = psycopg.AsyncConnection[DictRow]
+Connection = Conn
 SELECTION_MAX = 10_000
 DEFAULT_PAGE = 50
 PAGE_MAX = 1000
@@ -35,7 +35,7 @@ class Refusal(Exception):
         self.code = code
 
 
-async def refused_in_words(context: grpc.aio.ServicerContext, answer: Awaitable[T]) -> T:
+async def refused_in_words(context: Context, answer: Awaitable[T]) -> T:
     """``answer``, or the call aborted with the Refusal's status and sentence."""
     try:
         return await answer

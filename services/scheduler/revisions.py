@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from catalogsync.v1 import scheduler_pb2
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.job_defaults import JobDefaults, changes
 from services.scheduler.jobs import timestamp
 from services.scheduler.text import clean
@@ -58,11 +58,11 @@ class Revision:
         )
 
 
-async def ensure_first(conn: psycopg.AsyncConnection, environment: JobDefaults) -> None:
+async def ensure_first(conn: Conn, environment: JobDefaults) -> None:
     await conn.execute(Q["first_revision"], {"settings": Jsonb(environment.to_json())})
 
 
-async def current(conn: psycopg.AsyncConnection, environment: JobDefaults) -> Revision:
+async def current(conn: Conn, environment: JobDefaults) -> Revision:
     """The revision jobs use now (revision 1 is written first when there is none)."""
     row = await (await conn.execute(Q["current_revision"])).fetchone()
     if row is None:
@@ -72,7 +72,7 @@ async def current(conn: psycopg.AsyncConnection, environment: JobDefaults) -> Re
     return Revision.from_row(row, environment)
 
 
-async def by_number(conn: psycopg.AsyncConnection, number: int, environment: JobDefaults) -> Revision:
+async def by_number(conn: Conn, number: int, environment: JobDefaults) -> Revision:
     if number == 0:
         return await current(conn, environment)
     row = await (await conn.execute(Q["revision_by_number"], {"revision": number})).fetchone()
@@ -81,14 +81,14 @@ async def by_number(conn: psycopg.AsyncConnection, number: int, environment: Job
     return Revision.from_row(row, environment)
 
 
-async def history(conn: psycopg.AsyncConnection, limit: int, environment: JobDefaults) -> list[Revision]:
+async def history(conn: Conn, limit: int, environment: JobDefaults) -> list[Revision]:
     await current(conn, environment)
     rows = await (await conn.execute(Q["revision_history"], {"limit": limit})).fetchall()
     return [Revision.from_row(row, environment) for row in rows]
 
 
 async def save(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     defaults: JobDefaults,
     environment: JobDefaults,
     *,
@@ -115,9 +115,7 @@ async def save(
     return Revision.from_row(row, environment)
 
 
-async def rollback(
-    conn: psycopg.AsyncConnection, number: int, environment: JobDefaults, created_by: str
-) -> Revision:
+async def rollback(conn: Conn, number: int, environment: JobDefaults, created_by: str) -> Revision:
     """A new revision with revision ``number``'s values."""
     if number <= 0:
         raise UnknownRevision("say which revision to roll back to (a number from 1)")

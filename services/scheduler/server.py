@@ -8,14 +8,23 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-from psycopg_pool import AsyncConnectionPool
 
 from catalogsync.grpc_server import Registration
+from catalogsync.grpc_types import Context
 from catalogsync.v1 import collector_pb2, downloader_pb2, resolver_pb2, scheduler_pb2, scheduler_pb2_grpc
-from services.scheduler import jobs, pins, playlist_export, playlist_pool, storage, tree
+from services.scheduler import (
+    catalog_reads,
+    job_rows,
+    jobs,
+    pins,
+    playlist_export,
+    playlist_pool,
+    storage,
+    tree,
+)
 from services.scheduler.clients import Clients
 from services.scheduler.config import Settings
-from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Pool
 from services.scheduler.engine import commands
 from services.scheduler.engine.jobdefs import ALL_STATUSES, ITEM_STATUSES, STAGE_NAMES, TERMINAL_STATUSES
 from services.scheduler.engine.journal import record
@@ -34,18 +43,16 @@ def _page(limit: int, default: int) -> int:
 
 
 class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
-    def __init__(
-        self, settings: Settings, pool: AsyncConnectionPool, clients: Clients, listener: Listener
-    ) -> None:
+    def __init__(self, settings: Settings, pool: Pool, clients: Clients, listener: Listener) -> None:
         self._settings = settings
         self._pool = pool
         self._clients = clients
         self._listener = listener
         self._console = SettingsApi(settings, pool, clients)
 
-    async def _job(self, job_id: int, context: grpc.aio.ServicerContext) -> scheduler_pb2.Job:
+    async def _job(self, job_id: int, context: Context) -> scheduler_pb2.Job:
         async with self._pool.connection() as conn:
-            row = await (await conn.execute(Q["get_job"], {"job_id": job_id})).fetchone()
+            row = await job_rows.job(conn, job_id)
             if row is None:
                 await context.abort(grpc.StatusCode.NOT_FOUND, f"job {job_id} does not exist")
             return (await jobs.snapshots(conn, [row]))[0]
@@ -58,9 +65,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             "general_lane_jobs": self._settings.general_lane_jobs,
         }
 
-    async def CreateJob(
-        self, request: scheduler_pb2.CreateJobRequest, context: grpc.aio.ServicerContext
-    ) -> scheduler_pb2.Job:
+    async def CreateJob(self, request: scheduler_pb2.CreateJobRequest, context: Context) -> scheduler_pb2.Job:
         try:
             scope = jobs.scope_dict(request.scope)
         except jobs.InvalidJob as exc:
@@ -93,35 +98,29 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         return await self._job(job_id, context)
 
-    async def GetJob(
-        self, request: scheduler_pb2.GetJobRequest, context: grpc.aio.ServicerContext
-    ) -> scheduler_pb2.Job:
+    async def GetJob(self, request: scheduler_pb2.GetJobRequest, context: Context) -> scheduler_pb2.Job:
         return await self._job(request.job_id, context)
 
     async def ListJobs(
-        self, request: scheduler_pb2.ListJobsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ListJobsRequest, context: Context
     ) -> scheduler_pb2.ListJobsResponse:
         bad = [s for s in request.statuses if s not in ALL_STATUSES]
         if bad:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"unknown statuses {bad}")
         async with self._pool.connection() as conn:
-            rows = await (
-                await conn.execute(
-                    Q["list_jobs"], {"statuses": list(request.statuses), "limit": _page(request.limit, 50)}
-                )
-            ).fetchall()
+            rows = await job_rows.jobs(conn, request.statuses, _page(request.limit, 50))
             return scheduler_pb2.ListJobsResponse(jobs=await jobs.snapshots(conn, rows))
 
     async def SendCommand(
-        self, request: scheduler_pb2.SendCommandRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.SendCommandRequest, context: Context
     ) -> scheduler_pb2.SendCommandResponse:
         async with self._pool.connection() as conn, conn.transaction():
-            job = await (await conn.execute(Q["get_job"], {"job_id": request.job_id})).fetchone()
+            job = await job_rows.job(conn, request.job_id)
             if job is None:
                 await context.abort(grpc.StatusCode.NOT_FOUND, f"job {request.job_id} does not exist")
             item = None
             if request.item_id:
-                item = await (await conn.execute(Q["get_item"], {"item_id": request.item_id})).fetchone()
+                item = await job_rows.item(conn, request.item_id)
                 if item is None:
                     await context.abort(grpc.StatusCode.NOT_FOUND, f"item {request.item_id} does not exist")
             try:
@@ -133,39 +132,26 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                 commands.check(request.command, job, item, failed)
             except commands.CommandRejected as exc:
                 await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-            row = await (
-                await conn.execute(
-                    Q["insert_command"],
-                    {
-                        "job_id": request.job_id,
-                        "command": request.command,
-                        "item_id": request.item_id or None,
-                        "requested_by": "grpc",
-                    },
-                )
-            ).fetchone()
+            command_id = await job_rows.queue_command(
+                conn, request.job_id, request.command, request.item_id, requested_by="grpc"
+            )
             await notify(conn, request.job_id, "command")
-        assert row is not None
         return scheduler_pb2.SendCommandResponse(
-            command_id=row["id"], job=await self._job(request.job_id, context)
+            command_id=command_id, job=await self._job(request.job_id, context)
         )
 
     async def WatchJobs(
-        self, request: scheduler_pb2.WatchJobsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.WatchJobsRequest, context: Context
     ) -> AsyncIterator[scheduler_pb2.JobUpdate]:
         queue = self._listener.subscribe()
         try:
             async with self._pool.connection() as conn:
                 if request.job_id:
-                    rows = await (
-                        await conn.execute(Q["jobs_by_ids"], {"job_ids": [request.job_id]})
-                    ).fetchall()
+                    rows = await job_rows.jobs_by_ids(conn, [request.job_id])
                     if not rows:
                         await context.abort(grpc.StatusCode.NOT_FOUND, f"job {request.job_id} does not exist")
                 else:
-                    rows = await (
-                        await conn.execute(Q["list_jobs"], {"statuses": [], "limit": 20})
-                    ).fetchall()
+                    rows = await job_rows.jobs(conn, [], 20)
                 for job in await jobs.snapshots(conn, rows):
                     yield scheduler_pb2.JobUpdate(job=job)
             if request.job_id and rows[0]["status"] in TERMINAL_STATUSES:
@@ -180,16 +166,12 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                     continue
                 if not request.job_id and 0 in changed:
                     async with self._pool.connection() as conn:
-                        active = await (
-                            await conn.execute(Q["list_jobs"], {"statuses": [], "limit": 20})
-                        ).fetchall()
+                        active = await job_rows.jobs(conn, [], 20)
                     wanted |= {row["id"] for row in active}
                 if not wanted:
                     continue
                 async with self._pool.connection() as conn:
-                    rows = await (
-                        await conn.execute(Q["jobs_by_ids"], {"job_ids": sorted(wanted)})
-                    ).fetchall()
+                    rows = await job_rows.jobs_by_ids(conn, sorted(wanted))
                     for job in await jobs.snapshots(conn, rows):
                         yield scheduler_pb2.JobUpdate(job=job)
                 if request.job_id and rows and rows[0]["status"] in TERMINAL_STATUSES:
@@ -198,7 +180,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             self._listener.unsubscribe(queue)
 
     async def ListJobItems(
-        self, request: scheduler_pb2.ListJobItemsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ListJobItemsRequest, context: Context
     ) -> scheduler_pb2.ListJobItemsResponse:
         bad = [s for s in request.statuses if s not in ITEM_STATUSES]
         if bad:
@@ -212,36 +194,27 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                 f"unknown stage {request.stage!r}; expected one of {list(STAGE_NAMES)}",
             )
         async with self._pool.connection() as conn:
-            if await (await conn.execute(Q["get_job"], {"job_id": request.job_id})).fetchone() is None:
+            if await job_rows.job(conn, request.job_id) is None:
                 await context.abort(grpc.StatusCode.NOT_FOUND, f"job {request.job_id} does not exist")
-            rows = await (
-                await conn.execute(
-                    Q["list_items"],
-                    {
-                        "job_id": request.job_id,
-                        "stage": request.stage,
-                        "statuses": list(request.statuses),
-                        "after_id": request.after_id,
-                        "limit": _page(request.limit, 100),
-                    },
-                )
-            ).fetchall()
+            rows = await job_rows.items(
+                conn,
+                request.job_id,
+                request.stage,
+                request.statuses,
+                request.after_id,
+                _page(request.limit, 100),
+            )
         return scheduler_pb2.ListJobItemsResponse(items=[item_message(row) for row in rows])
 
     async def ListJobEvents(
-        self, request: scheduler_pb2.ListJobEventsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ListJobEventsRequest, context: Context
     ) -> scheduler_pb2.ListJobEventsResponse:
         async with self._pool.connection() as conn:
-            rows = await (
-                await conn.execute(
-                    Q["list_events"] if request.job_id else Q["list_recent_events"],
-                    {"job_id": request.job_id, "limit": _page(request.limit, 100)},
-                )
-            ).fetchall()
+            rows = await job_rows.events(conn, request.job_id, _page(request.limit, 100))
         return scheduler_pb2.ListJobEventsResponse(events=[event_message(row) for row in rows])
 
     async def PinCandidate(
-        self, request: scheduler_pb2.PinCandidateRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.PinCandidateRequest, context: Context
     ) -> scheduler_pb2.SongPin:
         try:
             async with self._pool.connection() as conn:
@@ -255,28 +228,24 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         return pins.pin_message(row)
 
     async def UnpinCandidate(
-        self, request: scheduler_pb2.UnpinCandidateRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.UnpinCandidateRequest, context: Context
     ) -> scheduler_pb2.UnpinCandidateResponse:
         async with self._pool.connection() as conn:
-            removed = await (await conn.execute(Q["delete_pin"], {"song_id": request.song_id})).fetchone()
-            if removed is not None:
+            removed = await pins.unpin(conn, request.song_id)
+            if removed:
                 await record(conn, None, "song_unpinned", f"song {request.song_id} unpinned")
-        return scheduler_pb2.UnpinCandidateResponse(removed=removed is not None)
+        return scheduler_pb2.UnpinCandidateResponse(removed=removed)
 
     async def ListPins(
-        self, request: scheduler_pb2.ListPinsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ListPinsRequest, context: Context
     ) -> scheduler_pb2.ListPinsResponse:
         async with self._pool.connection() as conn:
-            rows = await (await conn.execute(Q["list_pins"], {"limit": _page(request.limit, 100)})).fetchall()
+            rows = await pins.pins(conn, _page(request.limit, 100))
         return scheduler_pb2.ListPinsResponse(pins=[pins.pin_message(row) for row in rows])
 
-    async def GetStats(
-        self, request: scheduler_pb2.GetStatsRequest, context: grpc.aio.ServicerContext
-    ) -> scheduler_pb2.Stats:
+    async def GetStats(self, request: scheduler_pb2.GetStatsRequest, context: Context) -> scheduler_pb2.Stats:
         async with self._pool.connection() as conn:
-            row = await (await conn.execute(Q["stats"])).fetchone()
-            backends = await (await conn.execute(Q["backend_stats"])).fetchall()
-        assert row is not None
+            row, backends = await catalog_reads.stats(conn)
         stats = scheduler_pb2.Stats(**row)
         for backend in backends:
             stats.backends.add(**backend)
@@ -289,13 +258,13 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         return stats
 
     async def ListPlaylists(
-        self, request: scheduler_pb2.ListPlaylistsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ListPlaylistsRequest, context: Context
     ) -> scheduler_pb2.ListPlaylistsResponse:
         async with self._pool.connection() as conn:
             return await refused_in_words(context, playlist_pool.list_page(conn, request))
 
     async def RegisterObjectBackend(
-        self, request: scheduler_pb2.RegisterObjectBackendRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.RegisterObjectBackendRequest, context: Context
     ) -> scheduler_pb2.StorageBackend:
         missing = [
             f
@@ -327,7 +296,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         return backend_message(row)
 
     async def SetLibraryRoot(
-        self, request: scheduler_pb2.SetLibraryRootRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.SetLibraryRootRequest, context: Context
     ) -> scheduler_pb2.StorageBackend:
         root = request.root_path.strip()
         if not root.startswith("/"):
@@ -359,14 +328,14 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         return ""
 
     async def ListBackends(
-        self, request: scheduler_pb2.ListBackendsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ListBackendsRequest, context: Context
     ) -> scheduler_pb2.ListBackendsResponse:
         async with self._pool.connection() as conn:
-            rows = await (await conn.execute(Q["list_backends"])).fetchall()
+            rows = await storage.backends(conn)
         return scheduler_pb2.ListBackendsResponse(backends=[backend_message(r) for r in rows])
 
     async def GetAccounts(
-        self, request: resolver_pb2.CheckAccountsRequest, context: grpc.aio.ServicerContext
+        self, request: resolver_pb2.CheckAccountsRequest, context: Context
     ) -> resolver_pb2.CheckAccountsResponse:
         """The resolver's account status, passed through (the scheduler never sees cookies)."""
         try:
@@ -377,7 +346,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             )
 
     async def SyncPlaylists(
-        self, request: scheduler_pb2.PlaylistSelection, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.PlaylistSelection, context: Context
     ) -> scheduler_pb2.PlaylistJobsResponse:
         async with self._pool.connection() as conn:
             return await refused_in_words(
@@ -385,7 +354,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             )
 
     async def DownloadPlaylists(
-        self, request: scheduler_pb2.PlaylistSelection, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.PlaylistSelection, context: Context
     ) -> scheduler_pb2.PlaylistJobsResponse:
         async with self._pool.connection() as conn:
             return await refused_in_words(
@@ -393,13 +362,13 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             )
 
     async def SetPlaylistsWanted(
-        self, request: scheduler_pb2.SetPlaylistsWantedRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.SetPlaylistsWantedRequest, context: Context
     ) -> scheduler_pb2.SetPlaylistsWantedResponse:
         async with self._pool.connection() as conn:
             return await refused_in_words(context, playlist_pool.set_wanted(conn, request))
 
     async def ExportPlaylists(
-        self, request: scheduler_pb2.PlaylistSelection, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.PlaylistSelection, context: Context
     ) -> scheduler_pb2.ExportPlaylistsResponse:
         async with self._pool.connection() as conn:
             return await refused_in_words(
@@ -407,7 +376,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             )
 
     async def StreamPlaylistZip(
-        self, request: scheduler_pb2.StreamPlaylistZipRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.StreamPlaylistZipRequest, context: Context
     ) -> AsyncIterator[scheduler_pb2.ExportZipChunk]:
         try:
             async for chunk in playlist_export.stream_zip(self._pool, self._clients.downloader, request):
@@ -418,47 +387,47 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     # Console: maintenance and settings (services/scheduler/settings_api.py)
 
     async def ScanLocalDuplicates(
-        self, request: scheduler_pb2.ScanLocalDuplicatesRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ScanLocalDuplicatesRequest, context: Context
     ) -> scheduler_pb2.LocalDuplicatesReport:
         return await self._console.scan_duplicates(request, context)
 
     async def DedupeLocalDuplicates(
-        self, request: scheduler_pb2.DedupeLocalDuplicatesRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.DedupeLocalDuplicatesRequest, context: Context
     ) -> scheduler_pb2.DedupeReport:
         return await self._console.dedupe(request, context)
 
     async def GetJobDefaults(
-        self, request: scheduler_pb2.GetJobDefaultsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.GetJobDefaultsRequest, context: Context
     ) -> scheduler_pb2.JobDefaultsOverview:
         return await self._console.get_defaults(request, context)
 
     async def SaveJobDefaults(
-        self, request: scheduler_pb2.SaveJobDefaultsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.SaveJobDefaultsRequest, context: Context
     ) -> scheduler_pb2.JobDefaultsRevision:
         return await self._console.save_defaults(request, context)
 
     async def DiffJobDefaults(
-        self, request: scheduler_pb2.DiffJobDefaultsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.DiffJobDefaultsRequest, context: Context
     ) -> scheduler_pb2.JobDefaultsDiff:
         return await self._console.diff_defaults(request, context)
 
     async def RollbackJobDefaults(
-        self, request: scheduler_pb2.RollbackJobDefaultsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.RollbackJobDefaultsRequest, context: Context
     ) -> scheduler_pb2.JobDefaultsRevision:
         return await self._console.rollback_defaults(request, context)
 
     async def SetDefaultObjectBackend(
-        self, request: scheduler_pb2.SetDefaultObjectBackendRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.SetDefaultObjectBackendRequest, context: Context
     ) -> scheduler_pb2.StorageBackend:
         return await self._console.set_default_backend(request, context)
 
     async def GetLibraryRoot(
-        self, request: scheduler_pb2.GetLibraryRootRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.GetLibraryRootRequest, context: Context
     ) -> scheduler_pb2.LibraryRootStatus:
         return await self._console.library_root(request, context)
 
     async def ListJobPlaylists(
-        self, request: scheduler_pb2.ListJobPlaylistsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ListJobPlaylistsRequest, context: Context
     ) -> scheduler_pb2.ListJobPlaylistsResponse:
         try:
             return await tree.job_playlists(self._pool, request)
@@ -466,7 +435,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             await context.abort(exc.code, str(exc))
 
     async def ListJobPlaylistSongs(
-        self, request: scheduler_pb2.ListJobPlaylistSongsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ListJobPlaylistSongsRequest, context: Context
     ) -> scheduler_pb2.ListJobPlaylistSongsResponse:
         try:
             return await tree.job_playlist_songs(self._pool, request)
@@ -474,7 +443,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             await context.abort(exc.code, str(exc))
 
     async def ListJobLogs(
-        self, request: scheduler_pb2.ListJobLogsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ListJobLogsRequest, context: Context
     ) -> scheduler_pb2.ListJobLogsResponse:
         try:
             return await tree.job_logs(self._pool, request)
@@ -482,9 +451,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
             await context.abort(exc.code, str(exc))
 
 
-def registration(
-    settings: Settings, pool: AsyncConnectionPool, clients: Clients, listener: Listener
-) -> Registration:
+def registration(settings: Settings, pool: Pool, clients: Clients, listener: Listener) -> Registration:
     return Registration(
         scheduler_pb2_grpc.add_SchedulerServiceServicer_to_server,
         SchedulerServicer(settings, pool, clients, listener),

@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from psycopg_pool import AsyncConnectionPool
 
+from catalogsync.grpc_types import Context
 from catalogsync.v1 import downloader_pb2, scheduler_pb2
 from services.scheduler import maintenance, revisions, storage
 from services.scheduler.clients import Clients
 from services.scheduler.config import Settings
+from services.scheduler.db.types import Pool
 from services.scheduler.engine.journal import record
 from services.scheduler.job_defaults import InvalidDefaults, JobDefaults
 from services.scheduler.views import backend_message
@@ -25,7 +26,7 @@ SPACE_TIMEOUT_S = 15
 
 
 class SettingsApi:
-    def __init__(self, settings: Settings, pool: AsyncConnectionPool, clients: Clients) -> None:
+    def __init__(self, settings: Settings, pool: Pool, clients: Clients) -> None:
         self._settings = settings
         self._pool = pool
         self._clients = clients
@@ -38,7 +39,7 @@ class SettingsApi:
         return {**revision.defaults.fill(scope, self.environment), "settings_revision": revision.revision}
 
     async def get_defaults(
-        self, request: scheduler_pb2.GetJobDefaultsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.GetJobDefaultsRequest, context: Context
     ) -> scheduler_pb2.JobDefaultsOverview:
         limit = min(request.limit, HISTORY_MAX) if request.limit > 0 else HISTORY_DEFAULT
         async with self._pool.connection() as conn:
@@ -50,7 +51,7 @@ class SettingsApi:
         )
 
     async def save_defaults(
-        self, request: scheduler_pb2.SaveJobDefaultsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.SaveJobDefaultsRequest, context: Context
     ) -> scheduler_pb2.JobDefaultsRevision:
         try:
             defaults = JobDefaults.from_proto(request.defaults)
@@ -64,7 +65,7 @@ class SettingsApi:
         return revision.to_proto()
 
     async def diff_defaults(
-        self, request: scheduler_pb2.DiffJobDefaultsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.DiffJobDefaultsRequest, context: Context
     ) -> scheduler_pb2.JobDefaultsDiff:
         if request.from_revision < 0 or request.to_revision < 0:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "revision numbers start at 1 (0 = current)")
@@ -79,7 +80,7 @@ class SettingsApi:
         return revisions.diff(before, after)
 
     async def rollback_defaults(
-        self, request: scheduler_pb2.RollbackJobDefaultsRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.RollbackJobDefaultsRequest, context: Context
     ) -> scheduler_pb2.JobDefaultsRevision:
         if request.revision <= 0:
             await context.abort(
@@ -101,7 +102,7 @@ class SettingsApi:
         return revision.to_proto()
 
     async def set_default_backend(
-        self, request: scheduler_pb2.SetDefaultObjectBackendRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.SetDefaultObjectBackendRequest, context: Context
     ) -> scheduler_pb2.StorageBackend:
         name = request.name.strip()
         if not name:
@@ -117,7 +118,7 @@ class SettingsApi:
         return backend_message(row)
 
     async def library_root(
-        self, request: scheduler_pb2.GetLibraryRootRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.GetLibraryRootRequest, context: Context
     ) -> scheduler_pb2.LibraryRootStatus:
         async with self._pool.connection() as conn:
             root = await storage.active_root(conn)
@@ -140,14 +141,14 @@ class SettingsApi:
         return status
 
     async def scan_duplicates(
-        self, request: scheduler_pb2.ScanLocalDuplicatesRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.ScanLocalDuplicatesRequest, context: Context
     ) -> scheduler_pb2.LocalDuplicatesReport:
         limit = min(request.limit, HISTORY_MAX) if request.limit > 0 else GROUPS_DEFAULT
         async with self._pool.connection() as conn:
             return await maintenance.scan(conn, self._clients.downloader, limit)
 
     async def dedupe(
-        self, request: scheduler_pb2.DedupeLocalDuplicatesRequest, context: grpc.aio.ServicerContext
+        self, request: scheduler_pb2.DedupeLocalDuplicatesRequest, context: Context
     ) -> scheduler_pb2.DedupeReport:
         try:
             async with self._pool.connection() as conn:

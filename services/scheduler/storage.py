@@ -6,14 +6,14 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from catalogsync.v1 import common_pb2, downloader_pb2, uploader_pb2
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 
 
-async def default_object_backend(conn: psycopg.AsyncConnection, name: str = "") -> dict[str, Any] | None:
+async def default_object_backend(conn: Conn, name: str = "") -> dict[str, Any] | None:
     """The named object backend, or the default one (``is_active``)."""
     if name:
         row = await (await conn.execute(Q["backend_by_name"], {"name": name})).fetchone()
@@ -21,9 +21,14 @@ async def default_object_backend(conn: psycopg.AsyncConnection, name: str = "") 
     return await (await conn.execute(Q["active_backend"], {"backend_type": "object_storage"})).fetchone()
 
 
-async def active_root(conn: psycopg.AsyncConnection) -> dict[str, Any] | None:
+async def active_root(conn: Conn) -> dict[str, Any] | None:
     """The local_fs backend new downloads go to."""
     return await (await conn.execute(Q["active_backend"], {"backend_type": "local_fs"})).fetchone()
+
+
+async def backends(conn: Conn) -> list[dict[str, Any]]:
+    """Every storage backend (library roots and object backends)."""
+    return await (await conn.execute(Q["list_backends"])).fetchall()
 
 
 def _root_name(root_path: str) -> str:
@@ -31,7 +36,7 @@ def _root_name(root_path: str) -> str:
     return f"local-{slug}"[:120] or "local"
 
 
-async def _activate(conn: psycopg.AsyncConnection, backend: dict[str, Any]) -> dict[str, Any]:
+async def _activate(conn: Conn, backend: dict[str, Any]) -> dict[str, Any]:
     await conn.execute(
         Q["deactivate_backends"], {"backend_type": backend["backend_type"], "keep_id": backend["id"]}
     )
@@ -40,7 +45,7 @@ async def _activate(conn: psycopg.AsyncConnection, backend: dict[str, Any]) -> d
     return row
 
 
-async def set_library_root(conn: psycopg.AsyncConnection, root_path: str, name: str = "") -> dict[str, Any]:
+async def set_library_root(conn: Conn, root_path: str, name: str = "") -> dict[str, Any]:
     """Make ``root_path`` the active library root (a local_fs backend); old files stay where they are."""
     async with conn.transaction():
         existing = await (await conn.execute(Q["local_backend_by_root"], {"root_path": root_path})).fetchone()
@@ -55,7 +60,7 @@ async def set_library_root(conn: psycopg.AsyncConnection, root_path: str, name: 
 
 
 async def register_object_backend(
-    conn: psycopg.AsyncConnection, name: str, bucket: str, config: dict[str, Any], make_default: bool
+    conn: Conn, name: str, bucket: str, config: dict[str, Any], make_default: bool
 ) -> dict[str, Any]:
     async with conn.transaction():
         row = await (
@@ -70,7 +75,7 @@ async def register_object_backend(
         return row
 
 
-async def make_default_object_backend(conn: psycopg.AsyncConnection, name: str) -> dict[str, Any] | None:
+async def make_default_object_backend(conn: Conn, name: str) -> dict[str, Any] | None:
     """Make the named object backend the default upload target; None when there is no such backend."""
     async with conn.transaction():
         row = await default_object_backend(conn, name)
@@ -101,12 +106,12 @@ def public_url(backend: dict[str, Any], key: str) -> str | None:
     return f"{base}/{key}" if base else None
 
 
-async def refresh_presence(conn: psycopg.AsyncConnection, song_id: int, backend_id: int) -> None:
+async def refresh_presence(conn: Conn, song_id: int, backend_id: int) -> None:
     await conn.execute(Q["refresh_presence"], {"song_id": song_id, "backend_id": backend_id})
 
 
 async def register_download(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     *,
     song_id: int,
     job_id: int,
@@ -186,9 +191,7 @@ async def register_download(
     return location["id"], bool(asset["created"])
 
 
-async def record_download_failure(
-    conn: psycopg.AsyncConnection, song_id: int, job_id: int, status: str, error: str
-) -> None:
+async def record_download_failure(conn: Conn, song_id: int, job_id: int, status: str, error: str) -> None:
     await conn.execute(
         Q["record_download_task"],
         {
@@ -205,7 +208,7 @@ async def record_download_failure(
 
 
 async def register_upload(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     *,
     source: dict[str, Any],
     backend: dict[str, Any],
@@ -237,7 +240,7 @@ async def register_upload(
 
 
 async def _register_one(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     asset: dict[str, Any],
     backend: dict[str, Any],
     key: str,

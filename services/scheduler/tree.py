@@ -17,10 +17,10 @@ from typing import Any, LiteralString, TypedDict
 import grpc
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 
 from catalogsync.v1 import scheduler_pb2
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Pool
 from services.scheduler.jobs import timestamp
 
 DEFAULT_PAGE = 100
@@ -132,7 +132,7 @@ def song_message(row: Row) -> scheduler_pb2.JobPlaylistSong:
 
 
 async def job_playlists(
-    pool: AsyncConnectionPool, request: scheduler_pb2.ListJobPlaylistsRequest
+    pool: Pool, request: scheduler_pb2.ListJobPlaylistsRequest
 ) -> scheduler_pb2.ListJobPlaylistsResponse:
     limit = page_size(request.limit)
     async with pool.connection() as conn:
@@ -148,7 +148,7 @@ async def job_playlists(
 
 
 async def job_playlist_songs(
-    pool: AsyncConnectionPool, request: scheduler_pb2.ListJobPlaylistSongsRequest
+    pool: Pool, request: scheduler_pb2.ListJobPlaylistSongsRequest
 ) -> scheduler_pb2.ListJobPlaylistSongsResponse:
     limit = page_size(request.limit)
     async with pool.connection() as conn:
@@ -180,7 +180,7 @@ def log_message(row: Row) -> scheduler_pb2.JobLog:
 
 
 async def job_logs(
-    pool: AsyncConnectionPool, request: scheduler_pb2.ListJobLogsRequest
+    pool: Pool, request: scheduler_pb2.ListJobLogsRequest
 ) -> scheduler_pb2.ListJobLogsResponse:
     limit = page_size(request.limit)
     async with pool.connection() as conn:

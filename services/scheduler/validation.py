@@ -48,7 +48,7 @@ def _walk(message: Message, prefix: str, problems: list[str]) -> None:
         value = getattr(message, field.name)
         repeated = field.is_repeated
         if field.type == FieldDescriptor.TYPE_MESSAGE:
-            if field.message_type.GetOptions().map_entry:
+            if field.message_type is not None and field.message_type.GetOptions().map_entry:
                 continue
             for child in value if repeated else ([value] if message.HasField(field.name) else []):
                 _walk(child, f"{path}.", problems)
@@ -71,7 +71,7 @@ def _sent_empty(message: Message) -> bool:
     return (
         field.has_presence
         and message.HasField("playlist_file_text")
-        and not message.playlist_file_text.strip()
+        and not str(getattr(message, field.name)).strip()
     )
 
 

@@ -6,13 +6,13 @@ import os
 import sys
 
 from catalogsync.grpc_server import GrpcService, service_main
-from services.uploader.backends import Clients
+from services.uploader.backends import MinioClients
 from services.uploader.config import Settings
 from services.uploader.server import registration
 
 
 async def run(settings: Settings) -> None:
-    clients = Clients(os.environ, settings.connect_timeout_s, settings.read_timeout_s)
+    clients = MinioClients(os.environ, settings.connect_timeout_s, settings.read_timeout_s)
 
     async def close() -> None:
         clients.close()

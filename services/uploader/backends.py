@@ -79,7 +79,7 @@ def _build(backend: uploader_pb2.ObjectBackend, credentials: Credentials, http: 
     return client
 
 
-class Clients:
+class MinioClients:
     """minio clients per backend shape and credentials, sharing one HTTP pool (keep-alive per endpoint)."""
 
     def __init__(self, environ: Mapping[str, str], connect_timeout_s: float, read_timeout_s: float) -> None:

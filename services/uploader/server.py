@@ -16,10 +16,11 @@ from minio.helpers import check_bucket_name
 from prometheus_client import Counter, Gauge
 
 from catalogsync.grpc_server import Registration
+from catalogsync.grpc_types import Context
 from catalogsync.hashing import sha256_file
 from catalogsync.v1 import common_pb2, uploader_pb2, uploader_pb2_grpc
 from services.uploader.authority import NotAllowed
-from services.uploader.backends import BackendError, Clients, split_endpoint
+from services.uploader.backends import BackendError, MinioClients, split_endpoint
 from services.uploader.config import Settings
 from services.uploader.outage import store_away, waiting_out_outages
 from services.uploader.transfer import (
@@ -36,7 +37,7 @@ ACTIVE = Gauge("catalogsync_uploads_active", "Uploads in progress")
 MAX_KEY_BYTES = 1024
 
 
-def _failure(kind: int, message: str) -> uploader_pb2.UploadEvent:
+def _failure(kind: common_pb2.FailureKind, message: str) -> uploader_pb2.UploadEvent:
     return uploader_pb2.UploadEvent(failure=common_pb2.Failure(kind=kind, message=message))
 
 
@@ -60,14 +61,14 @@ def store_error(exc: Exception, bucket: str, key: str) -> str:
 
 
 class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
-    def __init__(self, clients: Clients, settings: Settings) -> None:
+    def __init__(self, clients: MinioClients, settings: Settings) -> None:
         self._clients = clients
         self._settings = settings
         # (endpoint, bucket) pairs known to exist: asked once, not before every upload.
         self._buckets_seen: set[tuple[str, str]] = set()
 
     async def Upload(
-        self, request: uploader_pb2.UploadRequest, context: grpc.aio.ServicerContext
+        self, request: uploader_pb2.UploadRequest, context: Context
     ) -> AsyncIterator[uploader_pb2.UploadEvent]:
         outcome = "error"
         ACTIVE.inc()
@@ -159,9 +160,7 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
                 return await asyncio.to_thread(stat_or_none, client, backend.bucket, key)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
-    async def Stat(
-        self, request: uploader_pb2.StatRequest, context: grpc.aio.ServicerContext
-    ) -> uploader_pb2.StatResponse:
+    async def Stat(self, request: uploader_pb2.StatRequest, context: Context) -> uploader_pb2.StatResponse:
         problem = request_problem(request.backend, request.key)
         if problem:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
@@ -184,7 +183,7 @@ class UploaderServicer(uploader_pb2_grpc.UploaderServiceServicer):
         return uploader_pb2.StatResponse(exists=True, size_bytes=existing.size or 0, etag=existing.etag or "")
 
 
-def registration(clients: Clients, settings: Settings) -> Registration:
+def registration(clients: MinioClients, settings: Settings) -> Registration:
     return Registration(
         uploader_pb2_grpc.add_UploaderServiceServicer_to_server,
         UploaderServicer(clients, settings),

@@ -24,7 +24,6 @@ from prometheus_client import Counter
 from catalogsync.v1 import common_pb2, uploader_pb2
 
 SHA256_META = "x-amz-meta-sha256"
-HASH_CHUNK = 1024 * 1024
 BYTES_SENT = Counter("catalogsync_uploader_bytes_total", "Bytes handed to the object store")
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",

@@ -150,7 +150,7 @@ def test_grpc_inputs_are_answered_in_words(api: Api, data: st.DataObject) -> Non
 
 
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), ANY_INT, st.floats(allow_nan=False), TEXT),
+    st.one_of(st.none(), st.booleans(), ANY_INT, st.floats(allow_nan=False, allow_infinity=False), TEXT),
     lambda children: st.lists(children, max_size=3),
     max_leaves=6,
 )

@@ -17,7 +17,7 @@ from minio import Minio
 from catalogsync.grpc_server import GrpcService
 from catalogsync.v1 import common_pb2, uploader_pb2, uploader_pb2_grpc
 from sandbox import audio
-from services.uploader.backends import Clients
+from services.uploader.backends import MinioClients
 from services.uploader.config import Settings
 from services.uploader.server import registration
 from tests.support.processes import free_port
@@ -85,7 +85,7 @@ async def stub(
             "CATALOGSYNC_UPLOADER_CREDENTIAL_PREFIXES": f"{PREFIX},CATALOGSYNC_NOT_SET",
         }
     )
-    clients = Clients(os.environ, settings.connect_timeout_s, settings.read_timeout_s)
+    clients = MinioClients(os.environ, settings.connect_timeout_s, settings.read_timeout_s)
     service = GrpcService("uploader", settings.server, [registration(clients, settings)])
     port = await service.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -18,7 +18,7 @@ from catalogsync.service_auth import ClientTokens
 from catalogsync.v1 import common_pb2, downloader_pb2, downloader_pb2_grpc, uploader_pb2, uploader_pb2_grpc
 from services.downloader.config import Settings as DownloaderSettings
 from services.downloader.server import registration as downloader_registration
-from services.uploader.backends import Clients
+from services.uploader.backends import MinioClients
 from services.uploader.config import Settings as UploaderSettings
 from services.uploader.server import registration as uploader_registration
 from tests.support.listener import Listener, Redirector
@@ -63,7 +63,7 @@ async def uploader(
             "CATALOGSYNC_UPLOADER_CREDENTIAL_PREFIXES": PREFIX,
         }
     )
-    clients = Clients(os.environ, settings.connect_timeout_s, settings.read_timeout_s)
+    clients = MinioClients(os.environ, settings.connect_timeout_s, settings.read_timeout_s)
     service = GrpcService("uploader", settings.server, [uploader_registration(clients, settings)])
     port = await service.start()
     channel = open_channel(f"127.0.0.1:{port}", ClientTokens(TOKEN))

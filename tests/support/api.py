@@ -45,6 +45,7 @@ class LoopThread:
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        self.loop.close()  # its self-pipe sockets too: left to GC they fail a later test (ResourceWarning)
 
 
 @dataclass

@@ -15,7 +15,7 @@ JOB = JobInfo(1, "download_only", {})
 
 
 def _lease(**payload: Any) -> Lease:
-    return Lease(11, 1, 2, 1, "scheduler-a", "song", 7, "a song", payload, "song:7")
+    return Lease(11, 1, 2, 1, "scheduler-a", "song", 7, "a song", payload)
 
 
 def _answer(failure_class: str) -> resolver_pb2.ResolveResponse:

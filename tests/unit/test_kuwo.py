@@ -160,8 +160,8 @@ def test_artist_strings_split_on_joining_ampersands_only(joined: str, names: lis
 
 
 def test_text_is_unescaped_once_with_nbsp_as_space() -> None:
-    assert collector.clean("a&nbsp;b &amp;amp; c") == "a b &amp; c"
-    assert source.clean("<em>晴空</em>下的约定") == "晴空下的约定"
+    assert collector.plain_text("a&nbsp;b &amp;amp; c") == "a b &amp; c"
+    assert source.plain_text("<em>晴空</em>下的约定") == "晴空下的约定"
 
 
 @pytest.mark.anyio

@@ -1,16 +1,16 @@
-"""Discovery platform adapters, one module each, and their URL recognisers."""
+"""Discovery platform adapters, one module each."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 
 import httpx
 
 from catalogsync.accounts import Account
-from services.collector.platforms.base import DiscoveryPlatform, PlaylistRef
+from catalogsync.vocabulary import DISCOVERY_PLATFORMS
+from services.collector.platforms.base import DiscoveryPlatform
 
-PLATFORMS = ("netease", "qq", "kuwo")
+PLATFORMS = DISCOVERY_PLATFORMS
 
 
 def create(name: str, client: httpx.AsyncClient, account: Account | None = None) -> DiscoveryPlatform:
@@ -19,11 +19,5 @@ def create(name: str, client: httpx.AsyncClient, account: Account | None = None)
     if name not in PLATFORMS:
         raise KeyError(name)
     module = importlib.import_module(f"services.collector.platforms.{name}")
-    return module.Platform(client, account)
-
-
-def url_parser(name: str) -> Callable[[str], PlaylistRef | None]:
-    """The recogniser of platform ``name``'s playlist URLs: the playlist a URL points at, or None."""
-    from services.collector.url_forms import PARSERS
-
-    return PARSERS[name]
+    platform: DiscoveryPlatform = module.Platform(client, account)
+    return platform

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import SplitResult, urlsplit
 
-import httpx
-
 from catalogsync.v1 import collector_pb2, common_pb2
 
 
@@ -37,28 +35,24 @@ class PlaylistRef:
     """A playlist recognised in a URL."""
 
     remote_playlist_id: str
-    kind: int  # common_pb2.DiscoveryKind
+    kind: common_pb2.DiscoveryKind
 
 
 class DiscoveryPlatform(Protocol):
     name: str
 
-    def list_discovery(self, kind: int, page_size: int) -> AsyncIterator[DiscoveryPage]:
+    def list_discovery(self, kind: common_pb2.DiscoveryKind, page_size: int) -> AsyncIterator[DiscoveryPage]:
         """Yield pages in order until the platform has no more (the caller stops early on limits)."""
         ...
 
     async def fetch_playlist(
-        self, remote_playlist_id: str, kind: int, track_limit: int
+        self, remote_playlist_id: str, kind: common_pb2.DiscoveryKind, track_limit: int
     ) -> collector_pb2.FetchPlaylistResponse:
         """The playlist (or toplist) with every track (at most ``track_limit`` when > 0).
 
         Raises PlaylistNotFound, or catalogsync.http_client.UpstreamError on platform failures.
         """
         ...
-
-
-class PlatformFactory(Protocol):
-    def __call__(self, client: httpx.AsyncClient) -> DiscoveryPlatform: ...
 
 
 def split_on_domain(url: str, domain: str) -> SplitResult | None:

@@ -140,7 +140,9 @@ class Platform:
 
         return await first_answer("playlist square", [("wapi square", wapi), ("www square", www)])
 
-    async def list_discovery(self, kind: int, page_size: int) -> AsyncIterator[DiscoveryPage]:
+    async def list_discovery(
+        self, kind: common_pb2.DiscoveryKind, page_size: int
+    ) -> AsyncIterator[DiscoveryPage]:
         page_size = max(1, page_size)
         if kind == common_pb2.TOPLIST:
             boards = await self._toplists()
@@ -169,7 +171,7 @@ class Platform:
             number += 1
 
     async def fetch_playlist(
-        self, remote_playlist_id: str, kind: int, track_limit: int
+        self, remote_playlist_id: str, kind: common_pb2.DiscoveryKind, track_limit: int
     ) -> collector_pb2.FetchPlaylistResponse:
         remote_id = remote_playlist_id.strip()
         if not remote_id.isdigit():

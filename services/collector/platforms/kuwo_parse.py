@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalogsync.http_client import UpstreamError
-from catalogsync.platforms.kuwo import PLATFORM, clean, split_artist_names, to_int
+from catalogsync.platforms.kuwo import PLATFORM, plain_text, split_artist_names, to_int
 from catalogsync.v1 import common_pb2
 from services.collector.platforms.base import PlaylistNotFound
 
@@ -59,9 +59,9 @@ def parse_song(raw: Any, url: str) -> common_pb2.SongSnapshot:
     return common_pb2.SongSnapshot(
         platform=PLATFORM,
         remote_song_id=str(rid),
-        name=clean(raw.get("name")),
+        name=plain_text(raw.get("name")),
         artists=split_artists(raw.get("artist", ""), raw.get("artistid")),
-        album=clean(raw.get("album")),
+        album=plain_text(raw.get("album")),
         duration_s=to_int(raw.get("duration")),
         cover_url=str(raw.get("albumpic") or raw.get("pic") or raw.get("pic120") or ""),
         metadata_json=_raw(raw),
@@ -96,12 +96,12 @@ def parse_square(payload: Any, url: str) -> tuple[list[common_pb2.PlaylistSummar
                 platform=PLATFORM,
                 remote_playlist_id=remote_id,
                 kind=common_pb2.PLAYLIST_SQUARE,
-                name=clean(raw.get("name")),
+                name=plain_text(raw.get("name")),
                 cover_url=str(raw.get("img") or ""),
                 play_count=to_int(raw.get("listencnt")),
-                creator=clean(raw.get("uname") or raw.get("userName")),
+                creator=plain_text(raw.get("uname") or raw.get("userName")),
                 track_count=to_int(raw.get("total")),
-                description=clean(raw.get("desc") or raw.get("info")),
+                description=plain_text(raw.get("desc") or raw.get("info")),
                 source_url=playlist_url(remote_id),
                 metadata_json=_raw(raw),
             )
@@ -128,9 +128,9 @@ def parse_toplists(payload: Any, url: str) -> list[common_pb2.PlaylistSummary]:
                     platform=PLATFORM,
                     remote_playlist_id=str(bang_id),
                     kind=common_pb2.TOPLIST,
-                    name=clean(raw.get("name")),
+                    name=plain_text(raw.get("name")),
                     cover_url=str(raw.get("pic") or ""),
-                    description=clean(raw.get("intro")),
+                    description=plain_text(raw.get("intro")),
                     source_url=toplist_url(str(bang_id)),
                     metadata_json=_raw(raw),
                 )
@@ -163,12 +163,12 @@ def _detail_summary(raw: dict[str, Any], remote_id: str) -> common_pb2.PlaylistS
         platform=PLATFORM,
         remote_playlist_id=remote_id,
         kind=common_pb2.PLAYLIST_SQUARE,
-        name=clean(raw.get("name") or raw.get("title")),
+        name=plain_text(raw.get("name") or raw.get("title")),
         cover_url=str(raw.get("img500") or raw.get("img") or raw.get("pic") or ""),
         play_count=to_int(raw.get("listencnt") or raw.get("playnum")),
-        creator=clean(raw.get("uname") or raw.get("userName")),
+        creator=plain_text(raw.get("uname") or raw.get("userName")),
         track_count=to_int(raw.get("total")),
-        description=clean(raw.get("info") or raw.get("desc")),
+        description=plain_text(raw.get("info") or raw.get("desc")),
         source_url=playlist_url(remote_id),
         metadata_json=_raw(meta),
     )
@@ -223,9 +223,9 @@ def _board(raw: dict[str, Any], bang_id: int) -> common_pb2.PlaylistSummary:
         platform=PLATFORM,
         remote_playlist_id=str(bang_id),
         kind=common_pb2.TOPLIST,
-        name=clean(raw.get("name") or raw.get("disname")),
+        name=plain_text(raw.get("name") or raw.get("disname")),
         cover_url=str(raw.get("pic") or raw.get("v9_pic2") or ""),
-        description=clean(raw.get("intro") or raw.get("info")),
+        description=plain_text(raw.get("intro") or raw.get("info")),
         source_url=toplist_url(str(bang_id)),
         metadata_json=_raw({k: v for k, v in raw.items() if k not in {"child", "musiclist"}}),
     )

@@ -47,7 +47,9 @@ class Platform:
         self._account = account
         self._client = client
 
-    async def list_discovery(self, kind: int, page_size: int) -> AsyncIterator[DiscoveryPage]:
+    async def list_discovery(
+        self, kind: common_pb2.DiscoveryKind, page_size: int
+    ) -> AsyncIterator[DiscoveryPage]:
         if kind == common_pb2.TOPLIST:
             toplists = parse_toplists(await call_api(self._client, TOPLIST_PATH, {}, "toplists"))
             yield DiscoveryPage(1, toplists, upstream_total=len(toplists), has_more=False)
@@ -68,7 +70,7 @@ class Platform:
             page += 1
 
     async def fetch_playlist(
-        self, remote_playlist_id: str, kind: int, track_limit: int
+        self, remote_playlist_id: str, kind: common_pb2.DiscoveryKind, track_limit: int
     ) -> collector_pb2.FetchPlaylistResponse:
         if not remote_playlist_id.isdigit():
             raise PlaylistNotFound(f"{remote_playlist_id!r} is not a netease playlist id")

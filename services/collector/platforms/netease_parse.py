@@ -32,7 +32,7 @@ class PlaylistDetail:
     songs: dict[str, dict[str, Any]]  # raw song objects the response already carries, by id
 
 
-def source_url(remote_id: str, kind: int) -> str:
+def source_url(remote_id: str, kind: common_pb2.DiscoveryKind) -> str:
     """A URL a human can open (and that ``parse_url`` reads back with the same kind)."""
     if kind == common_pb2.TOPLIST:
         return f"{WEB_BASE}/#/discover/toplist?id={remote_id}"
@@ -58,12 +58,13 @@ def _list(payload: dict[str, Any], key: str, url: str, what: str) -> list[Any]:
     return value
 
 
-def playlist_summary(item: Any, kind: int, url: str) -> common_pb2.PlaylistSummary:
+def playlist_summary(item: Any, kind: common_pb2.DiscoveryKind, url: str) -> common_pb2.PlaylistSummary:
     """One playlist object (square item, toplist entry or detail ``playlist``) as a summary."""
     if not isinstance(item, dict) or _int(item.get("id")) <= 0:
         raise UpstreamError(PLATFORM, url, f"playlist object without an id: {str(item)[:80]!r}")
     remote_id = str(item["id"])
-    creator = item.get("creator") if isinstance(item.get("creator"), dict) else {}
+    creator = item.get("creator")
+    creator = creator if isinstance(creator, dict) else {}
     metadata = {k: v for k, v in item.items() if k not in _BULKY_KEYS}
     return common_pb2.PlaylistSummary(
         platform=PLATFORM,
@@ -95,14 +96,15 @@ def parse_toplists(payload: dict[str, Any]) -> list[common_pb2.PlaylistSummary]:
     return [playlist_summary(item, common_pb2.TOPLIST, url) for item in items]
 
 
-def parse_playlist_detail(payload: dict[str, Any], kind: int) -> PlaylistDetail | None:
+def parse_playlist_detail(payload: dict[str, Any], kind: common_pb2.DiscoveryKind) -> PlaylistDetail | None:
     """``/api/v6/playlist/detail``; None when the response carries no playlist."""
     url = WEB_BASE + DETAIL_PATH
     item = payload.get("playlist")
     if not isinstance(item, dict):
         return None
     summary = playlist_summary(item, kind, url)
-    tracks = item.get("tracks") if isinstance(item.get("tracks"), list) else []
+    tracks = item.get("tracks")
+    tracks = tracks if isinstance(tracks, list) else []
     songs = {read_song(song, url).song_id: song for song in tracks}
     if "trackIds" not in item and tracks:  # older shapes: the expanded songs are all there is
         return PlaylistDetail(summary, list(songs), songs)

@@ -67,7 +67,7 @@ class Platform:
         self._account = account
         self._client = client
 
-    def list_discovery(self, kind: int, page_size: int) -> AsyncIterator[DiscoveryPage]:
+    def list_discovery(self, kind: common_pb2.DiscoveryKind, page_size: int) -> AsyncIterator[DiscoveryPage]:
         if kind == common_pb2.TOPLIST:
             return self._toplists(page_size)
         return self._square(page_size)
@@ -104,7 +104,7 @@ class Platform:
             yield DiscoveryPage(number, chunk, len(toplists), has_more=number < len(chunks))
 
     async def fetch_playlist(
-        self, remote_playlist_id: str, kind: int, track_limit: int
+        self, remote_playlist_id: str, kind: common_pb2.DiscoveryKind, track_limit: int
     ) -> collector_pb2.FetchPlaylistResponse:
         if kind == common_pb2.TOPLIST:
             return await self._toplist(remote_playlist_id, track_limit)

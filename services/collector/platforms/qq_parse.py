@@ -220,7 +220,8 @@ def parse_dissinfo(data: dict[str, Any], url: str, remote_id: str) -> PlaylistPa
         if not isinstance(info, dict) or not (info.get("title") or songs):
             return None
         total = int(data.get("total_song_num") or info.get("songnum") or 0)
-        creator = info.get("creator") if isinstance(info.get("creator"), dict) else {}
+        creator = info.get("creator")
+        creator = creator if isinstance(creator, dict) else {}
         summary = common_pb2.PlaylistSummary(
             platform=PLATFORM,
             remote_playlist_id=remote_id,

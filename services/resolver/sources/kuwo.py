@@ -25,7 +25,7 @@ from catalogsync.platforms.kuwo import (
     ANTISERVER_URL,
     PLATFORM,
     account_cookies,
-    clean,
+    plain_text,
     song_id,
     split_artist_names,
     to_int,
@@ -105,9 +105,9 @@ def parse_search(payload: Any, url: str) -> list[SourceTrack]:
             SourceTrack(
                 source=PLATFORM,
                 remote_id=rid,
-                title=clean(row.get("SONGNAME") or row.get("NAME")),
+                title=plain_text(row.get("SONGNAME") or row.get("NAME")),
                 artists=split_artist_names(row.get("ARTIST")),
-                album=clean(row.get("ALBUM")),
+                album=plain_text(row.get("ALBUM")),
                 duration_s=to_int(row.get("DURATION")),
                 qualities=parse_minfo(str(row.get("N_MINFO") or row.get("MINFO") or "")),
                 cover_url=COVER_PREFIX + cover if cover else "",
@@ -176,7 +176,7 @@ def parse_lyrics(payload: Any, url: str) -> str:
             seconds = float(str(line.get("time")))
         except ValueError:
             continue
-        out.append(_lrc_tag(max(0.0, seconds)) + clean(line.get("lineLyric")))
+        out.append(_lrc_tag(max(0.0, seconds)) + plain_text(line.get("lineLyric")))
     return "\n".join(out) + "\n" if out else ""
 
 

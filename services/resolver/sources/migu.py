@@ -99,7 +99,8 @@ def parse_song(song: dict[str, Any]) -> SourceTrack | None:
             }
         )
     formats.sort(key=lambda f: FORMATS[f["tone"]].rank)
-    ext = song.get("ext") if isinstance(song.get("ext"), dict) else {}
+    ext = song.get("ext")
+    ext = ext if isinstance(ext, dict) else {}
     lrc_url = str(ext.get("lrcUrl") or song.get("lrcUrl") or "")
     return SourceTrack(
         source=NAME,

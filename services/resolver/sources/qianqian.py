@@ -67,7 +67,8 @@ def parse_track(item: dict[str, Any]) -> SourceTrack | None:
         for a in item.get("artist") or []
         if isinstance(a, dict) and str(a.get("name") or "").strip()
     )
-    rate_info = item.get("rateFileInfo") if isinstance(item.get("rateFileInfo"), dict) else {}
+    rate_info = item.get("rateFileInfo")
+    rate_info = rate_info if isinstance(rate_info, dict) else {}
     qualities = {
         q.label: q
         for q in (

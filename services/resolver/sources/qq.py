@@ -144,7 +144,8 @@ def parse_who_am_i(payload: Any) -> AccountCheck:
         return AccountCheck(False, f"the platform refused the login (code {code})")
     if code != 0:
         return AccountCheck(None, f"the platform answered code {code!r}")
-    data = part.get("data") if isinstance(part.get("data"), dict) else {}
+    data = part.get("data")
+    data = data if isinstance(data, dict) else {}
     vip = data.get("vipType") or data.get("isVip") or data.get("green_vip")
     return AccountCheck(True, "VIP" if vip else "logged in (no VIP)")
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-import psycopg
+from services.scheduler.db.types import Conn
 
 log = logging.getLogger(__name__)
 ADVISORY_LOCK = 0x63617473  # "cats"
@@ -48,7 +48,7 @@ def migrations() -> list[Migration]:
     return found
 
 
-async def migrate(conn: psycopg.AsyncConnection, up_to: int | None = None) -> list[str]:
+async def migrate(conn: Conn, up_to: int | None = None) -> list[str]:
     """Apply every pending migration (or those up to version ``up_to``); return the names applied."""
     applied_now: list[str] = []
     async with conn.transaction():

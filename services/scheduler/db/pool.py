@@ -6,6 +6,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from services.scheduler.db.types import Conn, Pool
+
 CONNECT_TIMEOUT_SECONDS = 5
 RECONNECT_SECONDS = 5.0
 
@@ -19,7 +21,7 @@ def make_pool(
     asynchronous_commit: bool = False,
     check: bool = False,
     wait_seconds: float = 30.0,
-) -> AsyncConnectionPool:
+) -> Pool:
     """A pool opened by the caller (``await pool.open(wait=True)``), not at import time.
 
     Connections are autocommit with ``dict_row``; multi-statement units use
@@ -60,6 +62,6 @@ def make_pool(
     )
 
 
-async def connect(database_url: str) -> psycopg.AsyncConnection:
+async def connect(database_url: str) -> Conn:
     """A single autocommit connection (migrations, LISTEN)."""
     return await psycopg.AsyncConnection.connect(database_url, autocommit=True, row_factory=dict_row)

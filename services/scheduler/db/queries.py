@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from importlib import resources
-from typing import LiteralString, cast
+from typing import LiteralString
 
 _HEADER = re.compile(r"^-- name: (\w+)\s*$", re.M)
 
@@ -25,7 +25,7 @@ def load(package: str = "services.scheduler.db") -> dict[str, LiteralString]:
             if name in queries:
                 raise ValueError(f"query {name!r} is defined twice ({entry.name})")
             lines = [line for line in body.strip().splitlines() if not line.lstrip().startswith("--")]
-            queries[name] = cast(LiteralString, "\n".join(lines).strip().rstrip(";"))
+            queries[name] = "\n".join(lines).strip().rstrip(";")
     return queries
 
 

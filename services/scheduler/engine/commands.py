@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine.jobdefs import TERMINAL_STATUSES
 from services.scheduler.engine.journal import record
 
@@ -54,9 +53,7 @@ def check(command: str, job: dict[str, Any], item: dict[str, Any] | None, failed
             )
 
 
-async def _set_status(
-    conn: psycopg.AsyncConnection, job_id: int, status: str, expected: list[str], **extra: Any
-) -> None:
+async def _set_status(conn: Conn, job_id: int, status: str, expected: list[str], **extra: Any) -> None:
     await conn.execute(
         Q["set_job_status"],
         {
@@ -69,12 +66,12 @@ async def _set_status(
     )
 
 
-async def failed_items(conn: psycopg.AsyncConnection, job_id: int) -> int:
+async def failed_items(conn: Conn, job_id: int) -> int:
     row = await (await conn.execute(Q["failed_items_of_job"], {"job_id": job_id})).fetchone()
     return int(row["failed"]) if row else 0
 
 
-async def apply(conn: psycopg.AsyncConnection, command: dict[str, Any]) -> list[int]:
+async def apply(conn: Conn, command: dict[str, Any]) -> list[int]:
     """Apply one pending command inside the caller's transaction; return job ids to cancel locally."""
     job = await (await conn.execute(Q["lock_job"], {"job_id": command["job_id"]})).fetchone()
     item = None
@@ -138,7 +135,7 @@ async def apply(conn: psycopg.AsyncConnection, command: dict[str, Any]) -> list[
     return to_cancel
 
 
-async def apply_pending(conn: psycopg.AsyncConnection) -> list[int]:
+async def apply_pending(conn: Conn) -> list[int]:
     """Apply every pending command (one transaction); return job ids whose local work must stop."""
     to_cancel: list[int] = []
     async with conn.transaction():

@@ -6,10 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from psycopg_pool import AsyncConnectionPool
-
 from services.scheduler.clients import Clients
 from services.scheduler.config import Settings
+from services.scheduler.db.types import Pool
 from services.scheduler.engine.leases import Lease
 from services.scheduler.engine.notify import Listener
 from services.scheduler.engine.outcome import Outcome
@@ -18,7 +17,7 @@ from services.scheduler.engine.outcome import Outcome
 @dataclass
 class EngineContext:
     settings: Settings
-    pool: AsyncConnectionPool
+    pool: Pool
     clients: Clients
     listener: Listener
 

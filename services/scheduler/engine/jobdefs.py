@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from catalogsync import vocabulary
+
 DOWNLOAD_LANE: Final = "download"
 GENERAL_LANE: Final = "general"
 
@@ -24,28 +26,10 @@ STAGES: Final[Mapping[str, tuple[str, ...]]] = {
 JOB_TYPES: Final = tuple(STAGES)
 
 ACTIVE_STATUSES: Final = frozenset({"running", "pause_requested"})
-TERMINAL_STATUSES: Final = frozenset({"completed", "completed_with_errors", "failed", "canceled"})
-ALL_STATUSES: Final = (
-    "queued",
-    "running",
-    "pause_requested",
-    "paused",
-    "completed",
-    "completed_with_errors",
-    "failed",
-    "canceled",
-)
-ITEM_STATUSES: Final = (
-    "queued",
-    "running",
-    "succeeded",
-    "failed",
-    "skipped",
-    "unavailable",
-    "interrupted",
-    "canceled",
-)
-STAGE_NAMES: Final = ("collect", "sync", "download", "upload", "lyrics")
+TERMINAL_STATUSES: Final = vocabulary.TERMINAL_JOB_STATUSES
+ALL_STATUSES: Final = vocabulary.JOB_STATUSES
+ITEM_STATUSES: Final = vocabulary.ITEM_STATUSES
+STAGE_NAMES: Final = vocabulary.STAGE_NAMES
 DEFAULT_WORKERS: Final[Mapping[str, int]] = {
     "collect": 3,
     "sync": 4,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine.notify import notify
 from services.scheduler.text import clean
 
@@ -16,7 +16,7 @@ log = logging.getLogger("scheduler.jobs")
 
 
 async def record(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     job_id: int | None,
     event_type: str,
     message: str,

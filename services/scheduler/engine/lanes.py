@@ -8,16 +8,15 @@ resumed, queues again behind the jobs already waiting.
 
 from __future__ import annotations
 
-import psycopg
-
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine.jobdefs import DOWNLOAD_LANE, GENERAL_LANE
 from services.scheduler.engine.journal import record
 
 ADMISSION_LOCK = 0x6C616E65  # "lane"
 
 
-async def admit(conn: psycopg.AsyncConnection, general_lane_jobs: int) -> list[int]:
+async def admit(conn: Conn, general_lane_jobs: int) -> list[int]:
     """Start queued jobs while their lane has room; return the ids started."""
     caps = {DOWNLOAD_LANE: 1, GENERAL_LANE: general_lane_jobs}
     started: list[int] = []
@@ -46,7 +45,7 @@ async def admit(conn: psycopg.AsyncConnection, general_lane_jobs: int) -> list[i
     return started
 
 
-async def queue_positions(conn: psycopg.AsyncConnection) -> dict[int, int]:
+async def queue_positions(conn: Conn) -> dict[int, int]:
     """Job id → 1-based position in its lane's queue."""
     rows = await (await conn.execute(Q["queue_positions"])).fetchall()
     return {row["id"]: row["position"] for row in rows}

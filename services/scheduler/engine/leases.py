@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.text import clean
 
 
@@ -29,7 +29,6 @@ class Lease:
     ref_id: int | None
     label: str
     payload: dict[str, Any] = field(default_factory=dict)
-    item_key: str = ""
 
 
 class LeaseLost(RuntimeError):
@@ -37,7 +36,7 @@ class LeaseLost(RuntimeError):
 
 
 async def claim(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     stage_id: int,
     owner: str,
     worker: str,
@@ -65,14 +64,13 @@ async def claim(
             ref_id=row["ref_id"],
             label=row["label"],
             payload=row["payload"] or {},
-            item_key=row["item_key"],
         )
         for row in await cursor.fetchall()
     ]
 
 
 async def finish(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     lease: Lease,
     status: str,
     *,
@@ -109,7 +107,7 @@ async def finish(
 
 
 async def release(
-    conn: psycopg.AsyncConnection,
+    conn: Conn,
     lease: Lease,
     reason: str,
     delay: float = 0.0,
@@ -133,9 +131,7 @@ async def release(
     return await cursor.fetchone() is not None
 
 
-async def renew(
-    conn: psycopg.AsyncConnection, owner: str, item_ids: list[int], lease_seconds: float
-) -> set[int]:
+async def renew(conn: Conn, owner: str, item_ids: list[int], lease_seconds: float) -> set[int]:
     """Extend our leases; returns the ids still ours (the others were lost)."""
     if not item_ids:
         return set()
@@ -146,13 +142,13 @@ async def renew(
     return {row["id"] for row in await cursor.fetchall()}
 
 
-async def expire(conn: psycopg.AsyncConnection, instance_timeout: float) -> list[dict[str, Any]]:
+async def expire(conn: Conn, instance_timeout: float) -> list[dict[str, Any]]:
     """Interrupt running items whose lease ran out or whose owner process is gone."""
     cursor = await conn.execute(Q["expire_leases"], {"instance_timeout": timedelta(seconds=instance_timeout)})
     return list(await cursor.fetchall())
 
 
-async def finish_many(conn: psycopg.AsyncConnection, claimed: list[Lease], outcomes: list[Any]) -> int:
+async def finish_many(conn: Conn, claimed: list[Lease], outcomes: list[Any]) -> int:
     """Record cheap outcomes (no commit of their own) for many items; return how many were still ours."""
     cursor = await conn.execute(
         Q["finish_items"],
@@ -170,7 +166,7 @@ async def finish_many(conn: psycopg.AsyncConnection, claimed: list[Lease], outco
     return len(await cursor.fetchall())
 
 
-async def release_many(conn: psycopg.AsyncConnection, claimed: list[Lease]) -> None:
+async def release_many(conn: Conn, claimed: list[Lease]) -> None:
     """Put items back in the queue without counting the attempt."""
     await conn.execute(
         Q["release_items"],

@@ -16,6 +16,7 @@ import psycopg
 
 from services.scheduler.db.pool import connect
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 
 log = logging.getLogger(__name__)
 CHANNEL = "catalogsync_jobs"
@@ -28,7 +29,7 @@ class Change:
     kind: str
 
 
-async def notify(conn: psycopg.AsyncConnection, job_id: int | None, kind: str) -> None:
+async def notify(conn: Conn, job_id: int | None, kind: str) -> None:
     await conn.execute(Q["notify_jobs"], {"payload": json.dumps({"job_id": job_id or 0, "kind": kind})})
 
 

@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import psycopg
+from services.scheduler.db.types import Conn
 
-Commit = Callable[[psycopg.AsyncConnection], Awaitable[int | None]]
+Commit = Callable[[Conn], Awaitable[int | None]]
 
 Status = Literal["succeeded", "failed", "skipped", "unavailable", "retry", "release"]
 

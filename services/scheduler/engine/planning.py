@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
-from services.scheduler.config import DISCOVERY_PLATFORMS
+from catalogsync.vocabulary import DISCOVERY_KINDS, DISCOVERY_PLATFORMS
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine.context import JobInfo
 from services.scheduler.engine.journal import record
 from services.scheduler.storage import default_object_backend
 
-KINDS = ("playlist_square", "toplist")
 NO_LIMIT = 2**31 - 1
 
 
@@ -21,12 +20,12 @@ def _limit(scope: dict[str, Any]) -> int:
     return int(scope.get("limit") or 0) or NO_LIMIT
 
 
-async def _scoped(conn: psycopg.AsyncConnection, job: JobInfo) -> bool:
+async def _scoped(conn: Conn, job: JobInfo) -> bool:
     row = await (await conn.execute(Q["job_playlist_count"], {"job_id": job.id})).fetchone()
     return bool(row and row["playlists"])
 
 
-async def plan_collect(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int) -> None:
+async def plan_collect(conn: Conn, job: JobInfo, stage_id: int) -> None:
     if job.scope.get("from_file"):
         await record(
             conn,
@@ -37,7 +36,7 @@ async def plan_collect(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: in
         )
         return
     sources = job.scope.get("sources") or list(DISCOVERY_PLATFORMS)
-    kinds = job.scope.get("discovery_kinds") or list(KINDS)
+    kinds = job.scope.get("discovery_kinds") or list(DISCOVERY_KINDS)
     pairs = [(platform, kind) for platform in sources for kind in kinds]
     await conn.execute(
         Q["insert_items"],
@@ -57,7 +56,7 @@ async def plan_collect(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: in
     )
 
 
-async def plan_sync(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int) -> None:
+async def plan_sync(conn: Conn, job: JobInfo, stage_id: int) -> None:
     params = {"job_id": job.id, "stage_id": stage_id}
     if await _scoped(conn, job) or job.job_type == "catalog_sync":
         await conn.execute(Q["plan_sync_scoped"], params)
@@ -68,7 +67,7 @@ async def plan_sync(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int) 
         )
 
 
-async def plan_download(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int) -> None:
+async def plan_download(conn: Conn, job: JobInfo, stage_id: int) -> None:
     params = {"job_id": job.id, "stage_id": stage_id, "limit": _limit(job.scope)}
     if await _scoped(conn, job) or job.job_type == "catalog_sync":
         await conn.execute(Q["plan_download_scoped"], params)
@@ -78,7 +77,7 @@ async def plan_download(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: i
         await conn.execute(Q["plan_download_all"], {**params, "sources": job.scope.get("sources") or []})
 
 
-async def plan_upload(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int) -> None:
+async def plan_upload(conn: Conn, job: JobInfo, stage_id: int) -> None:
     backend = await default_object_backend(conn, job.scope.get("upload_backend") or "")
     if backend is None:
         wanted = job.scope.get("upload_backend")
@@ -101,7 +100,7 @@ async def plan_upload(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int
     )
 
 
-async def plan_lyrics(conn: psycopg.AsyncConnection, job: JobInfo, stage_id: int) -> None:
+async def plan_lyrics(conn: Conn, job: JobInfo, stage_id: int) -> None:
     await conn.execute(
         Q["plan_lyrics"],
         {
@@ -123,7 +122,7 @@ PLANNERS = {
 }
 
 
-async def plan(conn: psycopg.AsyncConnection, job: JobInfo, stage: str, stage_id: int) -> int:
+async def plan(conn: Conn, job: JobInfo, stage: str, stage_id: int) -> int:
     """Plan the stage's items; return how many it has."""
     await PLANNERS[stage](conn, job, stage_id)
     row = await (await conn.execute(Q["stage_item_total"], {"stage_id": stage_id})).fetchone()

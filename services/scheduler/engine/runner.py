@@ -26,6 +26,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine import commands, lanes, planning, recovery
 from services.scheduler.engine.background import BackgroundWork
 from services.scheduler.engine.context import EngineContext, JobInfo, StageHooks
@@ -274,7 +275,7 @@ class Runner:
             async with self.ctx.pool.connection() as conn:
                 await self._mark_after_close(conn, stage_id, outcome)
 
-    async def _mark_after_close(self, conn: psycopg.AsyncConnection, stage_id: int, state: str) -> None:
+    async def _mark_after_close(self, conn: Conn, stage_id: int, state: str) -> None:
         hooks = {"after_close": state, "after_close_by": self.ctx.instance_id}
         await conn.execute(Q["set_stage_hooks"], {"stage_id": stage_id, "hooks": Jsonb(hooks)})
 

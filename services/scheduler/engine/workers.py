@@ -17,6 +17,7 @@ import grpc
 import psycopg
 
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine import leases
 from services.scheduler.engine.context import EngineContext, JobInfo, Precheck, Processor, WorkerState
 from services.scheduler.engine.journal import record
@@ -158,7 +159,7 @@ class StagePool:
             ).fetchone()
         if row is None or row["job_status"] != "running" or row["next_due"] is None or self._stopping:
             return None
-        return min(1.0, max(0.05, row["next_due"].total_seconds()))
+        return min(1.0, max(0.05, float(row["next_due"].total_seconds())))
 
     async def _settle_cheap(
         self, state: WorkerState, claimed: list[leases.Lease]
@@ -244,7 +245,7 @@ class StagePool:
             log.warning("could not release item %s either (its lease will expire): %s", lease.item_id, exc)
 
     async def _record_once(self, lease: leases.Lease, outcome: Outcome) -> None:
-        status = outcome.status
+        status: str = outcome.status
         if status == "retry":
             status = "queued" if lease.attempt < self.ctx.settings.item_attempts else "failed"
         explained = outcome.candidates is not None or outcome.failure_class is not None
@@ -309,7 +310,7 @@ class StagePool:
             else:
                 await notify(conn, self.job.id, "item")
 
-    async def _pause_job(self, conn: psycopg.AsyncConnection, reason: str) -> None:
+    async def _pause_job(self, conn: Conn, reason: str) -> None:
         cursor = await conn.execute(
             Q["set_job_status"],
             {
@@ -340,7 +341,7 @@ class StagePool:
             except psycopg.Error as exc:
                 log.warning("worker state flush failed: %s", exc)
 
-    async def _flush(self, conn: psycopg.AsyncConnection) -> None:
+    async def _flush(self, conn: Conn) -> None:
         states = self.states
         await conn.execute(
             Q["update_workers"],

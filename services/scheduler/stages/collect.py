@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from catalogsync.v1 import collector_pb2, common_pb2
+from catalogsync.vocabulary import DISCOVERY_KINDS, DISCOVERY_PLATFORMS
 from services.scheduler.catalog import upsert_discovered, upsert_pool
-from services.scheduler.config import DISCOVERY_PLATFORMS
 from services.scheduler.db.queries import Q
 from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
 from services.scheduler.engine.leases import Lease
 from services.scheduler.engine.outcome import Outcome
 
-KINDS = {"playlist_square": common_pb2.PLAYLIST_SQUARE, "toplist": common_pb2.TOPLIST}
+KIND_MESSAGES = {"playlist_square": common_pb2.PLAYLIST_SQUARE, "toplist": common_pb2.TOPLIST}
 DISCOVERY_TIMEOUT_S = 1800
 
 
 def _position(platform: str, kind: str, rank: int) -> int:
     """Collected playlists are ordered by platform, then kind, then rank on the page."""
     platform_index = DISCOVERY_PLATFORMS.index(platform) if platform in DISCOVERY_PLATFORMS else 9
-    return platform_index * 10_000_000 + list(KINDS).index(kind) * 1_000_000 + rank
+    return platform_index * 10_000_000 + DISCOVERY_KINDS.index(kind) * 1_000_000 + rank
 
 
 async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: WorkerState) -> Outcome:
@@ -27,7 +27,7 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
     async with ctx.pool.connection() as conn:
         pool_id = await upsert_pool(conn, platform, kind, kind)
     request = collector_pb2.ListDiscoveryRequest(
-        platform=platform, kind=KINDS[kind], limit=int(lease.payload.get("limit") or 0)
+        platform=platform, kind=KIND_MESSAGES[kind], limit=int(lease.payload.get("limit") or 0)
     )
     batch: list[common_pb2.PlaylistSummary] = []
     collected = pages = 0

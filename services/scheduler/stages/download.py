@@ -14,13 +14,13 @@ import logging
 from typing import Any
 
 import grpc
-import psycopg
 from google.protobuf.json_format import MessageToDict
 
 from catalogsync.units import human_bytes
 from catalogsync.v1 import common_pb2, downloader_pb2, resolver_pb2
 from services.scheduler.catalog import song_snapshot
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
 from services.scheduler.engine.leases import Lease
 from services.scheduler.engine.outcome import Outcome
@@ -122,7 +122,7 @@ def _no_candidate(job: JobInfo, lease: Lease, resolved: resolver_pb2.ResolveResp
 
 
 def _unavailable(job: JobInfo, song_id: int, reason: str, klass: str) -> Outcome:
-    async def mark_unavailable(conn: psycopg.AsyncConnection) -> None:
+    async def mark_unavailable(conn: Conn) -> None:
         await record_download_failure(conn, song_id, job.id, "unavailable", reason)
 
     outcome = Outcome.unavailable(reason, commit=mark_unavailable)
@@ -242,7 +242,7 @@ def _registered(
         "lyrics": result.lyrics_written,
     }
 
-    async def commit(conn: psycopg.AsyncConnection) -> int:
+    async def commit(conn: Conn) -> int:
         location_id, created = await register_download(
             conn, song_id=song_id, job_id=job.id, root=root, candidate=candidate, result=result
         )

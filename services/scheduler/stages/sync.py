@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import grpc
-import psycopg
 
 from catalogsync.v1 import collector_pb2, common_pb2
 from services.scheduler.catalog import write_playlist
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
 from services.scheduler.engine.leases import Lease
 from services.scheduler.engine.outcome import Outcome
@@ -31,7 +31,7 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
         if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
             message = f"{exc.code().name}: {exc.details()}"
 
-            async def mark_failed(conn: psycopg.AsyncConnection) -> None:
+            async def mark_failed(conn: Conn) -> None:
                 await conn.execute(
                     Q["mark_playlist_sync_failed"], {"playlist_id": playlist_id, "error": message}
                 )
@@ -41,7 +41,7 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
     worker.label = f"{lease.label} ({len(response.tracks)} tracks)"
     counts: dict[str, int] = {}
 
-    async def commit(conn: psycopg.AsyncConnection) -> None:
+    async def commit(conn: Conn) -> None:
         written = await write_playlist(conn, playlist_id, response)
         counts.update(songs=written.songs, artists=written.artists, non_music=written.non_music)
 

@@ -6,10 +6,9 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from catalogsync.v1 import common_pb2, uploader_pb2
 from services.scheduler.db.queries import Q
+from services.scheduler.db.types import Conn
 from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
 from services.scheduler.engine.leases import Lease
 from services.scheduler.engine.outcome import Outcome
@@ -96,7 +95,7 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
             "new_object": not result.already_present,
         }
 
-        async def commit(conn: psycopg.AsyncConnection) -> int | None:
+        async def commit(conn: Conn) -> int | None:
             return await register_upload(conn, source=source, backend=backend, key=key, result=result)
 
         return Outcome.ok(summary, commit=commit)
@@ -108,7 +107,7 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
 
     if failure is not None and failure.kind == common_pb2.UPSTREAM:
         # The object store is away: park the item (not an attempt of its own) until it answers.
-        async def record_parked(conn: psycopg.AsyncConnection) -> None:
+        async def record_parked(conn: Conn) -> None:
             await register_upload(
                 conn, source=source, backend=backend, key=key, result=None, error=message, parked=True
             )
@@ -119,7 +118,7 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
             record_parked,
         )
 
-    async def record_failure(conn: psycopg.AsyncConnection) -> None:
+    async def record_failure(conn: Conn) -> None:
         await register_upload(conn, source=source, backend=backend, key=key, result=None, error=message)
 
     return Outcome.failed(message, commit=record_failure)
