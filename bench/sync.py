@@ -9,8 +9,9 @@ from CreateJob to the job's end).
 
 The baseline, in the same run, does the same work with plain tools: it replays with httpx
 (async, as many requests at a time as the sync stage has workers) exactly the platform
-requests the sync made (the sandbox logs them), then COPYs the rows the sync wrote into
-tables of the same definition (``LIKE … INCLUDING ALL``). Both sizes below the largest run
+requests the sync made (the sandbox logs them, and answers them from its cache of what it
+answered the sync: the baseline does not pay the sandbox's rendering, the sync does), then
+COPYs the rows the sync wrote into tables of the same definition (``LIKE … INCLUDING ALL``). Both sizes below the largest run
 first, each on a fresh database, to show the time is linear in the catalog.
 
 Target: ratio = seconds / baseline_seconds ≤ 1.5. The last line is the figures as JSON.
@@ -37,6 +38,7 @@ import httpx
 import psycopg
 
 from bench.harness import ROOT, free_port, postgres, service, workspace
+from bench.recorded_sandbox import FORGET_PATH
 from catalogsync.v1 import scheduler_pb2, scheduler_pb2_grpc
 from sandbox.catalog import DISCOVERY_PLATFORMS
 from sandbox.hosts import override_string
@@ -175,6 +177,7 @@ def measure(
         "CATALOGSYNC_LIBRARY_ROOT": str(folder / "library"),
         "CATALOGSYNC_LOG_LEVEL": "WARNING",
     }
+    httpx.post(base + FORGET_PATH, timeout=30).raise_for_status()
     with service("scheduler", env, port, folder / f"scheduler-{playlists}.log"):
         stub = scheduler_pb2_grpc.SchedulerServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
         collect = scheduler_pb2.JobScope(limit=per_platform, discovery_kinds=["playlist_square"])
