@@ -5,7 +5,8 @@ Set-based and cheap for the database and for this process:
   escape), all statements sent in one pipeline (one round trip per playlist);
 - ids are joined in SQL on the natural keys, so nothing waits for a statement's answer;
 - existing songs and artists are updated only where something changed, so the songs many
-  playlists share are neither rewritten nor locked by every sync;
+  playlists share are neither rewritten nor locked by every sync; artist pools are created once
+  and their links' ``last_seen_at`` refreshed at most hourly, for the same reason;
 - a song's metadata goes to PostgreSQL as the JSON text the collector sent (``jsonb`` parses it
   once); only text that is not a JSON object, or holds an escaped NUL, is parsed and cleaned here.
   If PostgreSQL refuses the text as it came, the playlist is written again with every song's
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 
@@ -165,7 +167,10 @@ def playlist_rows(response: collector_pb2.FetchPlaylistResponse) -> PlaylistRows
 
 
 async def _write(
-    conn: psycopg.AsyncConnection, playlist_id: int, rows: PlaylistRows, summary: common_pb2.PlaylistSummary
+    conn: psycopg.AsyncConnection[Any],
+    playlist_id: int,
+    rows: PlaylistRows,
+    summary: common_pb2.PlaylistSummary,
 ) -> None:
     songs, artists = rows.songs, rows.artists
     async with conn.pipeline(), conn.transaction():
@@ -213,14 +218,14 @@ async def _write(
                     "positions": artists.link_positions,
                 },
             )
-            await conn.execute(
-                Q["write_pool_artists"],
-                {
-                    "playlist_id": playlist_id,
-                    "platforms": artists.platforms,
-                    "normalized": artists.normalized,
-                },
-            )
+            await conn.execute(Q["write_artist_pools"], {"playlist_id": playlist_id})
+            pool_params = {
+                "playlist_id": playlist_id,
+                "platforms": artists.platforms,
+                "normalized": artists.normalized,
+            }
+            await conn.execute(Q["write_pool_artists"], pool_params)
+            await conn.execute(Q["touch_pool_artists"], pool_params)
         await conn.execute(
             Q["mark_playlist_synced"],
             {
@@ -237,7 +242,7 @@ async def _write(
 
 
 async def write_playlist(
-    conn: psycopg.AsyncConnection, playlist_id: int, response: collector_pb2.FetchPlaylistResponse
+    conn: psycopg.AsyncConnection[Any], playlist_id: int, response: collector_pb2.FetchPlaylistResponse
 ) -> SyncCounts:
     """Make the playlist's songs exactly the fetched tracks; derive artists and artist pools."""
     rows = playlist_rows(response)

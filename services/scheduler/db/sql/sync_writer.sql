@@ -66,20 +66,35 @@ SELECT a.id, s.id, l.position
 ON CONFLICT (artist_id, song_id) DO UPDATE SET position = excluded.position
  WHERE excluded.position < artist_songs.position;
 
+-- name: write_artist_pools
+-- The derived artist pool of every pool the playlist belongs to, created on first use (never
+-- rewritten: a row every sync of the pool updated would serialise them all).
+INSERT INTO artist_pools (source_pool_id, platform, pool_kind, name)
+SELECT p.id, p.platform, p.pool_kind, p.name
+  FROM playlist_pools p JOIN pool_playlists pp ON pp.pool_id = p.id
+ WHERE pp.playlist_id = %(playlist_id)s
+ ORDER BY p.id
+ON CONFLICT (source_pool_id) DO NOTHING;
+
 -- name: write_pool_artists
--- The derived artist pool of every pool the playlist belongs to (created on first use) holds its artists.
-WITH pools AS (
-    INSERT INTO artist_pools (source_pool_id, platform, pool_kind, name)
-    SELECT p.id, p.platform, p.pool_kind, p.name
-      FROM playlist_pools p JOIN pool_playlists pp ON pp.pool_id = p.id
-     WHERE pp.playlist_id = %(playlist_id)s
-    ON CONFLICT (source_pool_id) DO UPDATE SET updated_at = now()
-    RETURNING id
-)
+-- Those artist pools hold the playlist's artists (a new statement: it sees pools created just before).
 INSERT INTO pool_artists (artist_pool_id, artist_id)
-SELECT pools.id, a.id
-  FROM pools
+SELECT ap.id, a.id
+  FROM pool_playlists pp
+  JOIN artist_pools ap ON ap.source_pool_id = pp.pool_id
  CROSS JOIN unnest(%(platforms)b::text[], %(normalized)b::text[]) AS u (platform, normalized)
   JOIN artists a ON a.platform = u.platform AND a.normalized_name = u.normalized
+ WHERE pp.playlist_id = %(playlist_id)s
  ORDER BY 1, 2
-ON CONFLICT (artist_pool_id, artist_id) DO UPDATE SET last_seen_at = now();
+ON CONFLICT (artist_pool_id, artist_id) DO NOTHING;
+
+-- name: touch_pool_artists
+-- last_seen_at of links seen again, refreshed at most hourly: a link every sync of a pool rewrote
+-- (and locked until commit) would serialise the syncs that share artists.
+UPDATE pool_artists pa SET last_seen_at = now()
+  FROM pool_playlists pp
+  JOIN artist_pools ap ON ap.source_pool_id = pp.pool_id
+ CROSS JOIN unnest(%(platforms)b::text[], %(normalized)b::text[]) AS u (platform, normalized)
+  JOIN artists a ON a.platform = u.platform AND a.normalized_name = u.normalized
+ WHERE pp.playlist_id = %(playlist_id)s AND pa.artist_pool_id = ap.id AND pa.artist_id = a.id
+   AND pa.last_seen_at < now() - interval '1 hour';
