@@ -127,7 +127,7 @@ EXPECTED_POOL_ARTISTS = ["ann", "bo\ufffd'; drop table artists;--", "eve", "fay"
 
 
 async def rows(conn: psycopg.AsyncConnection[dict[str, Any]], query: str) -> list[tuple[Any, ...]]:
-    return [tuple(row.values()) for row in await (await conn.execute(query)).fetchall()]  # type: ignore[arg-type]
+    return [tuple(row.values()) for row in await (await conn.execute(query)).fetchall()]
 
 
 async def test_the_writer_writes_the_rows_the_former_writer_wrote(
