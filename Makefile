@@ -11,6 +11,7 @@ PROTOS := $(wildcard proto/catalogsync/v1/*.proto)
 PYTEST_ARGS ?=
 
 .PHONY: help setup proto proto-check lint test test-unit test-integration test-e2e run up down status bench bench-scheduler bench-match bench-upload bench-console clean
+.PHONY: bench-sync
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -62,7 +63,7 @@ down: setup ## stop the stack started by `make up` / `make run`
 status: setup ## show the stack's processes and addresses
 	$(BIN)/catalogsync stack status
 
-bench: bench-scheduler bench-match bench-upload bench-console ## every benchmark
+bench: bench-scheduler bench-match bench-upload bench-console bench-sync ## every benchmark
 
 bench-scheduler: setup ## scheduler throughput and pause latency
 	$(BIN)/python -m bench.scheduler
@@ -75,6 +76,9 @@ bench-upload: setup ## 200 × 8 MiB through the uploader vs minio fput_object, e
 
 bench-console: setup ## /api/dashboard, /api/playlists, /api/jobs/{id} p50/p95: 1M links, a download running, 50 SSE clients
 	$(BIN)/python -m bench.console
+
+bench-sync: setup ## 2,000 sandbox playlists through collector → scheduler → PostgreSQL vs httpx + COPY
+	$(BIN)/python -m bench.sync
 
 clean: ## remove the virtual env, generated stubs and caches (keeps .data/)
 	rm -rf $(VENV) catalogsync/v1 .pytest_cache .ruff_cache

@@ -5,12 +5,12 @@ from __future__ import annotations
 import grpc
 
 from catalogsync.v1 import collector_pb2, common_pb2
-from services.scheduler.catalog import write_playlist
 from services.scheduler.db.queries import Q
 from services.scheduler.db.types import Conn
 from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
 from services.scheduler.engine.leases import Lease
 from services.scheduler.engine.outcome import Outcome
+from services.scheduler.sync_writer import write_playlist
 
 FETCH_TIMEOUT_S = 600
 

@@ -1,0 +1,100 @@
+-- name: write_songs
+-- One playlist's unique tracks (sorted by the caller: consistent lock order), binary arrays. New
+-- songs are inserted; existing ones are updated only where something changed, so songs shared by
+-- many playlists are neither rewritten nor locked by every sync. Metadata arrives as JSON text.
+WITH fetched AS (
+    SELECT platform, remote_id, name, singers, album, duration_s, cover_url, non_music,
+           nullif(reason, '') AS reason, metadata::jsonb AS metadata
+      FROM unnest(%(platforms)b::text[], %(remote_ids)b::text[], %(names)b::text[], %(singers)b::text[],
+                  %(albums)b::text[], %(durations)b::int[], %(covers)b::text[], %(non_music)b::bool[],
+                  %(reasons)b::text[], %(metadata)b::text[])
+           AS s (platform, remote_id, name, singers, album, duration_s, cover_url, non_music, reason, metadata)
+), inserted AS (
+    INSERT INTO songs (platform, remote_song_id, name, singers, album, duration_s, cover_url, non_music,
+                       non_music_reason, metadata)
+    SELECT platform, remote_id, name, singers, album, duration_s, cover_url, non_music, reason, metadata
+      FROM fetched
+    ON CONFLICT (platform, remote_song_id) DO NOTHING
+)
+UPDATE songs s
+   SET name = f.name, singers = f.singers, album = f.album, duration_s = f.duration_s, cover_url = f.cover_url,
+       non_music = f.non_music, non_music_reason = f.reason, metadata = f.metadata, updated_at = now()
+  FROM fetched f
+ WHERE s.platform = f.platform AND s.remote_song_id = f.remote_id
+   AND (s.name, s.singers, s.album, s.duration_s, s.cover_url, s.non_music, s.non_music_reason, s.metadata)
+       IS DISTINCT FROM (f.name, f.singers, f.album, f.duration_s, f.cover_url, f.non_music, f.reason, f.metadata);
+
+-- name: write_playlist_songs
+-- The playlist's tracks become exactly these songs at these positions (a new statement: it sees
+-- the songs inserted just before, also by concurrent syncs).
+WITH wanted AS (
+    SELECT s.id AS song_id, w.position
+      FROM unnest(%(platforms)b::text[], %(remote_ids)b::text[], %(positions)b::int[]) AS w (platform, remote_id, position)
+      JOIN songs s ON s.platform = w.platform AND s.remote_song_id = w.remote_id
+), removed AS (
+    DELETE FROM playlist_songs ps
+     WHERE ps.playlist_id = %(playlist_id)s AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.song_id = ps.song_id)
+)
+INSERT INTO playlist_songs (playlist_id, song_id, position)
+SELECT %(playlist_id)s, song_id, position FROM wanted
+ON CONFLICT (playlist_id, song_id) DO UPDATE SET position = excluded.position
+ WHERE playlist_songs.position <> excluded.position;
+
+-- name: write_artists
+-- The playlist's derived artists (sorted by the caller): new ones inserted, a missing remote id filled in.
+WITH fetched AS (
+    SELECT * FROM unnest(%(platforms)b::text[], %(normalized)b::text[], %(names)b::text[], %(remote_ids)b::text[])
+           AS a (platform, normalized, name, remote_id)
+), inserted AS (
+    INSERT INTO artists (platform, normalized_name, name, remote_artist_id)
+    SELECT platform, normalized, name, remote_id FROM fetched
+    ON CONFLICT (platform, normalized_name) DO NOTHING
+)
+UPDATE artists a SET remote_artist_id = f.remote_id, updated_at = now()
+  FROM fetched f
+ WHERE a.platform = f.platform AND a.normalized_name = f.normalized AND a.remote_artist_id = '' AND f.remote_id <> '';
+
+-- name: write_artist_songs
+-- Artist ↔ song links; a link keeps the artist's smallest position.
+INSERT INTO artist_songs (artist_id, song_id, position)
+SELECT a.id, s.id, l.position
+  FROM unnest(%(platforms)b::text[], %(normalized)b::text[], %(remote_ids)b::text[], %(positions)b::int[])
+       AS l (platform, normalized, remote_id, position)
+  JOIN artists a ON a.platform = l.platform AND a.normalized_name = l.normalized
+  JOIN songs s ON s.platform = l.platform AND s.remote_song_id = l.remote_id
+ ORDER BY a.id, s.id
+ON CONFLICT (artist_id, song_id) DO UPDATE SET position = excluded.position
+ WHERE excluded.position < artist_songs.position;
+
+-- name: write_artist_pools
+-- The derived artist pool of every pool the playlist belongs to, created on first use (never
+-- rewritten: a row every sync of the pool updated would serialise them all).
+INSERT INTO artist_pools (source_pool_id, platform, pool_kind, name)
+SELECT p.id, p.platform, p.pool_kind, p.name
+  FROM playlist_pools p JOIN pool_playlists pp ON pp.pool_id = p.id
+ WHERE pp.playlist_id = %(playlist_id)s
+ ORDER BY p.id
+ON CONFLICT (source_pool_id) DO NOTHING;
+
+-- name: write_pool_artists
+-- Those artist pools hold the playlist's artists (a new statement: it sees pools created just before).
+INSERT INTO pool_artists (artist_pool_id, artist_id)
+SELECT ap.id, a.id
+  FROM pool_playlists pp
+  JOIN artist_pools ap ON ap.source_pool_id = pp.pool_id
+ CROSS JOIN unnest(%(platforms)b::text[], %(normalized)b::text[]) AS u (platform, normalized)
+  JOIN artists a ON a.platform = u.platform AND a.normalized_name = u.normalized
+ WHERE pp.playlist_id = %(playlist_id)s
+ ORDER BY 1, 2
+ON CONFLICT (artist_pool_id, artist_id) DO NOTHING;
+
+-- name: touch_pool_artists
+-- last_seen_at of links seen again, refreshed at most hourly: a link every sync of a pool rewrote
+-- (and locked until commit) would serialise the syncs that share artists.
+UPDATE pool_artists pa SET last_seen_at = now()
+  FROM pool_playlists pp
+  JOIN artist_pools ap ON ap.source_pool_id = pp.pool_id
+ CROSS JOIN unnest(%(platforms)b::text[], %(normalized)b::text[]) AS u (platform, normalized)
+  JOIN artists a ON a.platform = u.platform AND a.normalized_name = u.normalized
+ WHERE pp.playlist_id = %(playlist_id)s AND pa.artist_pool_id = ap.id AND pa.artist_id = a.id
+   AND pa.last_seen_at < now() - interval '1 hour';

@@ -1,0 +1,256 @@
+"""The sync writer: one fetched playlist becomes its songs, positions, derived artists and links.
+
+Set-based and cheap for the database and for this process:
+- one statement per table, the rows as *binary* array parameters (no text array literals to
+  escape), all statements sent in one pipeline (one round trip per playlist);
+- ids are joined in SQL on the natural keys, so nothing waits for a statement's answer;
+- existing songs and artists are updated only where something changed, so the songs many
+  playlists share are neither rewritten nor locked by every sync; artist pools are created once
+  and their links' ``last_seen_at`` refreshed at most hourly, for the same reason;
+- a song's metadata goes to PostgreSQL as the JSON text the collector sent (``jsonb`` parses it
+  once); only text that is not a JSON object, or holds an escaped NUL, is parsed and cleaned here.
+  If PostgreSQL refuses the text as it came, the playlist is written again with every song's
+  metadata parsed and cleaned.
+Rows are deduplicated and sorted first so concurrent syncs lock in the same order.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from catalogsync.v1 import collector_pb2, common_pb2
+from services.scheduler.db.queries import Q
+from services.scheduler.text import clean
+
+JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+NUL_ESCAPE = "\\u0000"
+QQ_CHART_ROW_PREFIX = "qqtop_"
+QQ_CHART_ROW_REASON = "非音乐资源(有声榜条目)"
+
+
+def normalize_artist(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", clean(name)).casefold().split())
+
+
+def singers(track: common_pb2.SongSnapshot) -> str:
+    return " / ".join(clean(a.name) for a in track.artists if a.name.strip())
+
+
+def non_music_reason(track: common_pb2.SongSnapshot) -> str | None:
+    """Why the track is not music (None when it is): the collector's flag, or a QQ chart row
+    without a song (``qqtop_…``: a video or radio entry)."""
+    if track.non_music:
+        return clean(track.non_music_reason) or QQ_CHART_ROW_REASON
+    if track.platform == "qq" and track.remote_song_id.startswith(QQ_CHART_ROW_PREFIX):
+        return QQ_CHART_ROW_REASON
+    return None
+
+
+def checked_metadata(text: str) -> str:
+    """The metadata as a JSON object's text: parsed, cleaned of NUL, non-objects wrapped."""
+    try:
+        value: JsonValue = json.loads(text) if text else {}
+    except ValueError:
+        value = {"raw": text}
+    return json.dumps(clean(value if isinstance(value, dict) else {"value": value}), ensure_ascii=False)
+
+
+def metadata_as_sent(text: str) -> str | None:
+    """The collector's text itself when it looks like a JSON object PostgreSQL accepts, else None."""
+    if text.startswith("{") and text.endswith("}") and NUL_ESCAPE not in text and "\x00" not in text:
+        return text
+    return None
+
+
+@dataclass(frozen=True)
+class SyncCounts:
+    songs: int
+    artists: int
+    non_music: int
+
+
+@dataclass
+class SongRows:
+    """The playlist's unique tracks as columns, sorted by (platform, remote id)."""
+
+    platforms: list[str] = field(default_factory=list)
+    remote_ids: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    singers: list[str] = field(default_factory=list)
+    albums: list[str] = field(default_factory=list)
+    durations: list[int] = field(default_factory=list)
+    covers: list[str] = field(default_factory=list)
+    non_music: list[bool] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # '' = music
+    metadata: list[str] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # in the playlist
+
+
+@dataclass
+class ArtistRows:
+    """Derived artists (sorted by (platform, normalized name)) and their links to songs."""
+
+    platforms: list[str] = field(default_factory=list)
+    normalized: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    remote_ids: list[str] = field(default_factory=list)
+    link_platforms: list[str] = field(default_factory=list)
+    link_normalized: list[str] = field(default_factory=list)
+    link_songs: list[str] = field(default_factory=list)
+    link_positions: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PlaylistRows:
+    songs: SongRows
+    artists: ArtistRows
+    raw_metadata: list[str]  # the collector's text, per song
+    as_sent: int  # songs whose metadata goes to PostgreSQL as sent
+    non_music: int
+
+
+def playlist_rows(response: collector_pb2.FetchPlaylistResponse) -> PlaylistRows:
+    tracks: dict[tuple[str, str], common_pb2.SongSnapshot] = {}
+    positions: dict[tuple[str, str], int] = {}
+    for track in response.tracks:
+        key = (track.platform, clean(track.remote_song_id))
+        if key not in tracks:
+            tracks[key] = track
+            positions[key] = len(positions)
+    songs, raw, as_sent, non_music = SongRows(), [], 0, 0
+    artists: dict[tuple[str, str], tuple[str, str]] = {}
+    links: dict[tuple[str, str, str], int] = {}
+    for key in sorted(tracks):
+        track = tracks[key]
+        reason = non_music_reason(track)
+        text = metadata_as_sent(track.metadata_json)
+        as_sent += text is not None
+        songs.platforms.append(key[0])
+        songs.remote_ids.append(key[1])
+        songs.names.append(clean(track.name))
+        songs.singers.append(singers(track))
+        songs.albums.append(clean(track.album))
+        songs.durations.append(track.duration_s)
+        songs.covers.append(clean(track.cover_url))
+        songs.non_music.append(reason is not None)
+        songs.reasons.append(reason or "")
+        songs.metadata.append(text if text is not None else checked_metadata(track.metadata_json))
+        songs.positions.append(positions[key])
+        raw.append(track.metadata_json)
+        if reason is not None:
+            non_music += 1
+            continue
+        for position, artist in enumerate(track.artists):
+            normalized = normalize_artist(artist.name)
+            if not normalized:
+                continue
+            artists.setdefault((key[0], normalized), (clean(artist.name.strip()), clean(artist.remote_id)))
+            link = (key[0], normalized, key[1])
+            links[link] = min(links.get(link, position), position)
+    rows = ArtistRows()
+    for (platform, normalized), (name, remote_id) in sorted(artists.items()):
+        rows.platforms.append(platform)
+        rows.normalized.append(normalized)
+        rows.names.append(name)
+        rows.remote_ids.append(remote_id)
+    for (platform, normalized, remote_id), position in links.items():
+        rows.link_platforms.append(platform)
+        rows.link_normalized.append(normalized)
+        rows.link_songs.append(remote_id)
+        rows.link_positions.append(position)
+    return PlaylistRows(songs, rows, raw, as_sent, non_music)
+
+
+async def _write(
+    conn: psycopg.AsyncConnection[Any],
+    playlist_id: int,
+    rows: PlaylistRows,
+    summary: common_pb2.PlaylistSummary,
+) -> None:
+    songs, artists = rows.songs, rows.artists
+    async with conn.pipeline(), conn.transaction():
+        if songs.platforms:
+            await conn.execute(
+                Q["write_songs"],
+                {
+                    "platforms": songs.platforms,
+                    "remote_ids": songs.remote_ids,
+                    "names": songs.names,
+                    "singers": songs.singers,
+                    "albums": songs.albums,
+                    "durations": songs.durations,
+                    "covers": songs.covers,
+                    "non_music": songs.non_music,
+                    "reasons": songs.reasons,
+                    "metadata": songs.metadata,
+                },
+            )
+        await conn.execute(
+            Q["write_playlist_songs"],
+            {
+                "playlist_id": playlist_id,
+                "platforms": songs.platforms,
+                "remote_ids": songs.remote_ids,
+                "positions": songs.positions,
+            },
+        )
+        if artists.platforms:
+            await conn.execute(
+                Q["write_artists"],
+                {
+                    "platforms": artists.platforms,
+                    "normalized": artists.normalized,
+                    "names": artists.names,
+                    "remote_ids": artists.remote_ids,
+                },
+            )
+            await conn.execute(
+                Q["write_artist_songs"],
+                {
+                    "platforms": artists.link_platforms,
+                    "normalized": artists.link_normalized,
+                    "remote_ids": artists.link_songs,
+                    "positions": artists.link_positions,
+                },
+            )
+            await conn.execute(Q["write_artist_pools"], {"playlist_id": playlist_id})
+            pool_params = {
+                "playlist_id": playlist_id,
+                "platforms": artists.platforms,
+                "normalized": artists.normalized,
+            }
+            await conn.execute(Q["write_pool_artists"], pool_params)
+            await conn.execute(Q["touch_pool_artists"], pool_params)
+        await conn.execute(
+            Q["mark_playlist_synced"],
+            {
+                "playlist_id": playlist_id,
+                "song_count": len(songs.platforms),
+                "track_count": summary.track_count,
+                "name": clean(summary.name),
+                "cover_url": clean(summary.cover_url),
+                "creator": clean(summary.creator),
+                "description": clean(summary.description),
+                "play_count": summary.play_count,
+            },
+        )
+
+
+async def write_playlist(
+    conn: psycopg.AsyncConnection[Any], playlist_id: int, response: collector_pb2.FetchPlaylistResponse
+) -> SyncCounts:
+    """Make the playlist's songs exactly the fetched tracks; derive artists and artist pools."""
+    rows = playlist_rows(response)
+    try:
+        await _write(conn, playlist_id, rows, response.playlist)
+    except psycopg.errors.DataError:
+        if not rows.as_sent:
+            raise
+        rows.songs.metadata = [checked_metadata(text) for text in rows.raw_metadata]
+        await _write(conn, playlist_id, rows, response.playlist)
+    return SyncCounts(len(rows.songs.platforms), len(rows.artists.platforms), rows.non_music)
