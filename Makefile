@@ -10,7 +10,7 @@ STUBS := catalogsync/v1/__init__.py
 PROTOS := $(wildcard proto/catalogsync/v1/*.proto)
 PYTEST_ARGS ?=
 
-.PHONY: help setup proto proto-check lint test test-unit test-integration test-e2e run up down status bench bench-scheduler bench-match bench-upload clean
+.PHONY: help setup proto proto-check lint test test-unit test-integration test-e2e run up down status bench bench-scheduler bench-match bench-upload bench-download clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -61,7 +61,7 @@ down: setup ## stop the stack started by `make up` / `make run`
 status: setup ## show the stack's processes and addresses
 	$(BIN)/catalogsync stack status
 
-bench: bench-scheduler bench-match bench-upload ## every benchmark
+bench: bench-scheduler bench-match bench-upload bench-download ## every benchmark
 
 bench-scheduler: setup ## scheduler throughput and pause latency
 	$(BIN)/python -m bench.scheduler
@@ -71,6 +71,9 @@ bench-match: setup ## resolve + download a hard sandbox catalog: wrong songs, mi
 
 bench-upload: setup ## 200 × 8 MiB through the uploader vs minio fput_object, embedded S3
 	$(BIN)/python -m bench.upload
+
+bench-download: setup ## 550 songs × ~5 MB through resolve → download → register vs httpx, 10 streams
+	$(BIN)/python -m bench.download
 
 clean: ## remove the virtual env, generated stubs and caches (keeps .data/)
 	rm -rf $(VENV) catalogsync/v1 .pytest_cache .ruff_cache

@@ -52,6 +52,7 @@ from catalogsync.v1 import (
 from sandbox import audio
 from sandbox.hosts import override_string
 from services.scheduler.catalog import song_snapshot
+from services.scheduler.db.queries import Q
 
 BIG_HOST = "bench-big.kuwo.cn"  # a platform-like host the downloader is told to send to the file server
 TERMINAL = {"completed", "completed_with_errors", "failed", "canceled"}
@@ -206,6 +207,39 @@ async def big_download(port: int, pid: int, path: Path, size: int, library: Path
     return peak, outcome
 
 
+PER_SONG_QUERIES = ("get_song", "song_artists", "get_pin", "lost_local_path_of_song", "same_source_file")
+
+
+def seq_scans(url: str) -> dict[str, list[str]]:
+    """The tables each per-song query of the download stage reads with a sequential scan (EXPLAIN)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT a.song_id, a.source_platform, a.source_remote_id, a.quality_label, l.backend_id "
+            "FROM file_assets a JOIN file_locations l ON l.file_asset_id = a.id LIMIT 1"
+        ).fetchone()
+        assert row is not None
+        params = {
+            "song_id": row[0],
+            "source": row[1],
+            "remote_id": row[2],
+            "quality": row[3],
+            "backend_id": row[4],
+        }
+        found: dict[str, list[str]] = {}
+        for name in PER_SONG_QUERIES:
+            plan = conn.execute("EXPLAIN (FORMAT JSON) " + Q[name], params).fetchone()
+            assert plan is not None
+            found[name] = sorted(set(_seq_scanned(plan[0][0]["Plan"])))
+    return found
+
+
+def _seq_scanned(node: dict[str, object]) -> Iterator[str]:
+    if node.get("Node Type") == "Seq Scan":
+        yield str(node.get("Relation Name"))
+    for child in node.get("Plans", []):  # type: ignore[attr-defined]
+        yield from _seq_scanned(child)
+
+
 def stored_files(url: str) -> tuple[int, int]:
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT count(*), coalesce(sum(file_size_bytes), 0) FROM file_assets").fetchone()
@@ -276,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         job, system_s = run_job(stub, "download_only", scheduler_pb2.JobScope(workers=args.workers))
         second_s, _ = asyncio.run(plain_fetch(fetches, overrides, folder / "plain-2", args.workers))
         files, system_bytes = stored_files(pg.url())
+        scans = seq_scans(pg.url())
 
         big_size = make_big_mp3(folder / "big" / "big.mp3", args.big_mb)
         rss_peak, big_outcome = asyncio.run(
@@ -298,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"  ratio     {mb_per_s / baseline_mb_per_s:7.3f}            (target >= 0.8)")
     print(f"  overhead  {overhead_ms:7.1f} ms per song  (target <= 10)")
+    scanned = {name: tables for name, tables in scans.items() if tables}
+    print(f"  per-song queries with a sequential scan: {scanned or 'none'} (EXPLAIN, {files} files)")
     print(
         f"  downloader RSS idle {rss_idle:.1f} MB, peak {rss_peak:.1f} MB during a {big_size / MB:.0f} MB file ({big_outcome})"
     )
