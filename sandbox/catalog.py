@@ -307,6 +307,7 @@ class Catalog:
             return True
         return not _chance(self.config.vip, self.config.seed, "vip", source, key)
 
+    @lru_cache(maxsize=65536)  # noqa: B019 - asked on every search result, probe and download
     def qualities(self, source: str, key: int) -> tuple[Quality, ...]:
         """Files the source has for the track, worst first (128k always, 320k and FLAC often)."""
         track = self.track(key)
