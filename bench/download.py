@@ -28,7 +28,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -38,6 +38,7 @@ from pathlib import Path
 import grpc
 import httpx
 import psycopg
+from psycopg.rows import dict_row
 
 from bench.harness import free_port, postgres, sandbox, service, workspace
 from catalogsync.v1 import (
@@ -86,8 +87,7 @@ def run_job(
 
 async def media_urls(url: str, resolver_port: int) -> list[Fetch]:
     """What the resolver picks for every song of the catalog: the URLs the baseline fetches."""
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        conn.row_factory = psycopg.rows.dict_row
+    async with await psycopg.AsyncConnection.connect(url, row_factory=dict_row) as conn:
         songs = await (await conn.execute("SELECT * FROM songs ORDER BY id")).fetchall()
         snapshots = [await song_snapshot(conn, song) for song in songs]
     gate = asyncio.Semaphore(10)
@@ -142,10 +142,14 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+class QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """No access log."""
+
+
 @contextmanager
 def file_server(folder: Path) -> Iterator[int]:
-    handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    handler = partial(QuietFiles, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -233,10 +237,11 @@ def seq_scans(url: str) -> dict[str, list[str]]:
     return found
 
 
-def _seq_scanned(node: dict[str, object]) -> Iterator[str]:
+def _seq_scanned(node: Mapping[str, object]) -> Iterator[str]:
     if node.get("Node Type") == "Seq Scan":
         yield str(node.get("Relation Name"))
-    for child in node.get("Plans", []):  # type: ignore[attr-defined]
+    children = node.get("Plans")
+    for child in children if isinstance(children, list) else []:
         yield from _seq_scanned(child)
 
 

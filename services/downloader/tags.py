@@ -136,4 +136,4 @@ def updated_id3v1(new_head: bytes, old: bytes) -> bytes:
     for key, frame in frames.items():
         if key not in tags:
             tags.add(frame)
-    return MakeID3v1(tags)
+    return bytes(MakeID3v1(tags))
