@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import threading
 import time
@@ -133,6 +134,12 @@ async def plain_fetch(fetches: list[Fetch], overrides: str, folder: Path, stream
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(streams)))
         return time.perf_counter() - started, total
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -291,11 +298,16 @@ def main(argv: list[str] | None = None) -> int:
         }
         scheduler_env = {**common, "DATABASE_URL": pg.url(), "CATALOGSYNC_LIBRARY_ROOT": str(library)}
         stack.enter_context(service("collector", common, ports["collector"], folder / "collector.log"))
-        stack.enter_context(service("resolver", common, ports["resolver"], folder / "resolver.log"))
+        resolver = stack.enter_context(
+            service("resolver", common, ports["resolver"], folder / "resolver.log")
+        )
         downloader = stack.enter_context(
             service("downloader", downloader_env, ports["downloader"], folder / "downloader.log")
         )
-        stack.enter_context(service("scheduler", scheduler_env, ports["scheduler"], folder / "scheduler.log"))
+        scheduler = stack.enter_context(
+            service("scheduler", scheduler_env, ports["scheduler"], folder / "scheduler.log")
+        )
+        processes = {"resolver": resolver, "downloader": downloader, "scheduler": scheduler}
         stub = scheduler_pb2_grpc.SchedulerServiceStub(
             grpc.insecure_channel(f"127.0.0.1:{ports['scheduler']}")
         )
@@ -312,7 +324,9 @@ def main(argv: list[str] | None = None) -> int:
             plain_fetch(fetches, overrides, folder / "plain-1", args.workers)
         )
         rss_idle = rss_mb(downloader.pid)
+        before = {name: cpu_s(proc.pid) for name, proc in processes.items()}
         job, system_s = run_job(stub, "download_only", scheduler_pb2.JobScope(workers=args.workers))
+        cpu_ms = {name: (cpu_s(proc.pid) - before[name]) * 1000 for name, proc in processes.items()}
         second_s, _ = asyncio.run(plain_fetch(fetches, overrides, folder / "plain-2", args.workers))
         files, system_bytes = stored_files(pg.url())
         scans = seq_scans(pg.url())
@@ -338,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"  ratio     {mb_per_s / baseline_mb_per_s:7.3f}            (target >= 0.8)")
     print(f"  overhead  {overhead_ms:7.1f} ms per song  (target <= 10)")
+    split = ", ".join(f"{name} {ms / max(files, 1):.1f}" for name, ms in cpu_ms.items())
+    print(f"  CPU ms per song during the job: {split}")
     scanned = {name: tables for name, tables in scans.items() if tables}
     print(f"  per-song queries with a sequential scan: {scanned or 'none'} (EXPLAIN, {files} files)")
     print(
@@ -354,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         "overhead_ms_per_song": round(overhead_ms, 1),
         "rss_idle_mb": round(rss_idle, 1),
         "rss_peak_mb": round(rss_peak, 1),
+        **{f"{name}_cpu_ms_per_song": round(ms / max(files, 1), 1) for name, ms in cpu_ms.items()},
     }
     print(json.dumps(figures))
     return 0
