@@ -11,7 +11,7 @@ PROTOS := $(wildcard proto/catalogsync/v1/*.proto)
 PYTEST_ARGS ?=
 
 .PHONY: help setup proto proto-check lint test test-unit test-integration test-e2e run up down status bench bench-scheduler bench-match bench-upload bench-console clean
-.PHONY: bench-sync
+.PHONY: bench-sync bench-download
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -63,7 +63,7 @@ down: setup ## stop the stack started by `make up` / `make run`
 status: setup ## show the stack's processes and addresses
 	$(BIN)/catalogsync stack status
 
-bench: bench-scheduler bench-match bench-upload bench-console bench-sync ## every benchmark
+bench: bench-scheduler bench-match bench-upload bench-console bench-sync bench-download ## every benchmark
 
 bench-scheduler: setup ## scheduler throughput and pause latency
 	$(BIN)/python -m bench.scheduler
@@ -79,6 +79,9 @@ bench-console: setup ## /api/dashboard, /api/playlists, /api/jobs/{id} p50/p95: 
 
 bench-sync: setup ## 2,000 sandbox playlists through collector → scheduler → PostgreSQL vs httpx + COPY
 	$(BIN)/python -m bench.sync
+
+bench-download: setup ## 550 songs × ~5 MB through resolve → download → register vs httpx, 10 streams
+	$(BIN)/python -m bench.download
 
 clean: ## remove the virtual env, generated stubs and caches (keeps .data/)
 	rm -rf $(VENV) catalogsync/v1 .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
+import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cli.pgserver import EmbeddedPostgres
@@ -81,3 +82,31 @@ def service(name: str, env: dict[str, str], port: int, log: Path) -> Iterator[su
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def sandbox(port: int, log: Path, args: tuple[str, ...]) -> Iterator[str]:
+    """A sandbox process started with ``args``: its base URL once it answers."""
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "--port", str(port), *args],
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/_sandbox/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the sandbox did not start (see {log})")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(20)

@@ -23,18 +23,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import httpx
 
-from bench.harness import ROOT, free_port, service, workspace
+from bench.harness import free_port, sandbox, service, workspace
 from catalogsync.v1 import common_pb2, downloader_pb2, downloader_pb2_grpc, resolver_pb2, resolver_pb2_grpc
 from catalogsync.vocabulary import DOWNLOAD_SOURCES
 from sandbox import audio, ids
@@ -60,33 +57,6 @@ class Verdict:
     failure: str = ""
     resolve_s: float = 0.0
     download_s: float = 0.0
-
-
-@contextmanager
-def sandbox(port: int, log: Path) -> Iterator[str]:
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sandbox", "--port", str(port), *SANDBOX_ARGS],
-            cwd=ROOT,
-            stdout=out,
-            stderr=out,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/_sandbox/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the sandbox did not start (see {log})")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 def best_served(catalog: Catalog, key: int) -> int:
@@ -198,7 +168,7 @@ def hard_share(catalog: Catalog, w: int) -> bool:
 def main() -> int:
     with workspace("catalogsync-bench-match-") as folder:
         sandbox_port, resolver_port, downloader_port = free_port(), free_port(), free_port()
-        with sandbox(sandbox_port, folder / "sandbox.log") as base:
+        with sandbox(sandbox_port, folder / "sandbox.log", SANDBOX_ARGS) as base:
             config = httpx.get(f"{base}/_sandbox/catalog", timeout=10).json()["config"]
             catalog = Catalog(CatalogConfig(**config))
             common = {

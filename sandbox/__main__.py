@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import uvicorn
 
 from sandbox.app import SandboxApp
 from sandbox.catalog import Catalog, CatalogConfig
 from sandbox.hosts import override_string
+from sandbox.media_cache import MediaCache
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,6 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="twins, version decoys ranked first and served downgrades (CATALOGSYNC_SANDBOX_HARD_CASES=1)",
     )
     parser.add_argument("--media-bps", type=int, default=0, help="throttle media to this many bytes/s")
+    parser.add_argument(
+        "--media-cache", type=Path, default=None, help="keep generated media files in this folder"
+    )
     return parser.parse_args(argv)
 
 
@@ -57,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         hostile=args.hostile,
         hard_cases=args.hard_cases,
     )
-    app = SandboxApp(Catalog(config))
+    cache = MediaCache(args.media_cache) if args.media_cache else None
+    app = SandboxApp(Catalog(config, cache))
     app.state.media_bps = args.media_bps
     base = f"http://{args.host}:{args.port}"
     print(f"sandbox on {base} ({app.state.catalog.work_count} works)", flush=True)

@@ -20,6 +20,7 @@ from functools import cached_property, lru_cache
 
 from catalogsync.vocabulary import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 from sandbox import audio, hard_cases
+from sandbox.media_cache import MediaCache
 from sandbox.vocabulary import EN_ADJ as _EN_ADJ
 from sandbox.vocabulary import EN_FIRST as _EN_FIRST
 from sandbox.vocabulary import EN_LAST as _EN_LAST
@@ -122,8 +123,9 @@ _BRACKETS = re.compile(r"[(（\[【].*?[)）\]】]")
 class Catalog:
     """The generated world. Cheap to create; everything is computed on demand."""
 
-    def __init__(self, config: CatalogConfig | None = None) -> None:
+    def __init__(self, config: CatalogConfig | None = None, media_cache: MediaCache | None = None) -> None:
         self.config = config or CatalogConfig()
+        self.media_cache = media_cache
         self._fixed = _FIXED_WORKS + (_HOSTILE_WORKS if self.config.hostile else ())
 
     # ---- works -------------------------------------------------------------------------
@@ -304,6 +306,7 @@ class Catalog:
             return True
         return not _chance(self.config.vip, self.config.seed, "vip", source, key)
 
+    @lru_cache(maxsize=65536)  # noqa: B019 - asked on every search result, probe and download
     def qualities(self, source: str, key: int) -> tuple[Quality, ...]:
         """Files the source has for the track, worst first (128k always, 320k and FLAC often)."""
         track = self.track(key)
@@ -341,7 +344,10 @@ class Catalog:
         quality = self.served(source, key, label)
         if quality is None or not self.listed(source, key):
             raise KeyError((source, key, label))
-        return _media_bytes(self.config.seed, source, key, quality)
+        if self.media_cache is None:
+            return _media_bytes(self.config.seed, source, key, quality)
+        name = f"{self.config.seed}-{source}-{key}-{quality.label}-{quality.size}"
+        return self.media_cache.get(name, lambda: _media_bytes(self.config.seed, source, key, quality))
 
     def trial(self, source: str, key: int) -> bytes:
         """A 30-second trial clip (far smaller than the full file)."""

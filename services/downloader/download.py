@@ -25,7 +25,8 @@ from services.downloader.files import part_path, place, place_new, remove_quietl
 from services.downloader.lyrics import has_lyrics, write_lyrics
 from services.downloader.plaintext import one_line
 from services.downloader.quality import read_audio_facts
-from services.downloader.tags import TAGGABLE, TagValues, try_write_tags
+from services.downloader.tags import TAGGABLE, TagValues, tagged_head, try_write_tags, updated_id3v1
+from services.downloader.tagstream import Retagger
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,8 @@ class DownloadJob:
         except OSError as exc:
             raise _os_failure(plan.root, exc) from exc
         part = part_path(primary)
+        # The cover downloads while the audio's first bytes arrive; the tagged head waits for it.
+        cover = asyncio.ensure_future(self._cover(plan))
         fetch = MediaFetch(
             self._client,
             candidate.media_url,
@@ -149,17 +152,19 @@ class DownloadJob:
             root=plan.root,
             check_length=lambda length: space.ensure_space(plan.root, request.min_free_bytes, length),
             interval_s=self._interval,
+            retagger=self._retagger(plan, cover),
         )
-        # The cover downloads while the audio streams; tagging waits for it only at the end.
-        cover = asyncio.ensure_future(self._cover(plan))
         try:
             async with aclosing(fetch.run()) as progress_events:
                 async for progress in progress_events:
                     yield downloader_pb2.DownloadEvent(progress=progress)
-            tags_written = await self._tag(plan, part, await cover)
-            size, sha256 = await asyncio.to_thread(sha256_file, part)
-            if not tags_written and sha256 != fetch.sha256:
-                raise Refused(common_pb2.IO, "writing tags failed and left the file changed")
+            if fetch.tagged is None and self._wants_tags(plan):  # not taggable in the stream (m4a)
+                tags_written = await self._tag(plan, part, await cover)
+                size, sha256 = await asyncio.to_thread(sha256_file, part)
+                if not tags_written and sha256 != fetch.sha256:
+                    raise Refused(common_pb2.IO, "writing tags failed and left the file changed")
+            else:  # the file as written: tagged in the stream, or nothing to tag
+                tags_written, size, sha256 = bool(fetch.tagged), fetch.file_size, fetch.file_sha256
             relative, self.reused = await asyncio.to_thread(settle, plan, part, sha256)
         except OSError as exc:
             raise _os_failure(plan.root, exc) from exc
@@ -198,8 +203,22 @@ class DownloadJob:
     async def _cover(self, plan: Plan) -> Cover | None:
         return await fetch_cover(self._client, plan.cover_url) if plan.cover_url else None
 
-    async def _tag(self, plan: Plan, part: Path, cover: Cover | None) -> bool:
+    @staticmethod
+    def _wants_tags(plan: Plan) -> bool:
         values = plan.tags
-        if not (values.title or values.artists or values.album or plan.cover_url):
-            return False
-        return await asyncio.to_thread(try_write_tags, part, plan.ext, replace(values, cover=cover))
+        return bool(values.title or values.artists or values.album or plan.cover_url)
+
+    def _retagger(self, plan: Plan, cover: asyncio.Future[Cover | None]) -> Retagger | None:
+        """Tags written into the head while the audio streams (tagstream), once the cover is in."""
+        if not self._wants_tags(plan):
+            return None
+
+        async def head(original: bytes) -> bytes | None:
+            values = replace(plan.tags, cover=await cover)
+            return await asyncio.to_thread(tagged_head, plan.ext, original, values)
+
+        return Retagger(head, updated_id3v1)
+
+    async def _tag(self, plan: Plan, part: Path, cover: Cover | None) -> bool:
+        """Tags written in place, for files whose tags cannot be written in the stream (m4a)."""
+        return await asyncio.to_thread(try_write_tags, part, plan.ext, replace(plan.tags, cover=cover))

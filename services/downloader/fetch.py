@@ -1,6 +1,7 @@
-"""Stream one media file into a ``.part`` file: chunked, hashed on the way, verified at the end.
+"""Stream one media file into a ``.part`` file: chunked, tagged and hashed on the way, verified at the end.
 
-Memory stays flat in the file size. Every failure is a :class:`Refused`:
+Memory stays flat in the file size. Two digests are kept: the media as received
+(``sha256``) and the file as written, tags included (``file_sha256``, see tagstream). Every failure is a :class:`Refused`:
 HTTP errors, timeouts, drops and non-audio answers are UPSTREAM; a size or
 magic-bytes disagreement is MISMATCH; a full disk is DISK_LOW.
 """
@@ -19,6 +20,7 @@ from prometheus_client import Counter
 from catalogsync.v1 import common_pb2
 from services.downloader import space
 from services.downloader.failures import Refused
+from services.downloader.tagstream import Retagger, TaggedStream
 
 MAGIC_BYTES = 12
 BYTES_RECEIVED = Counter("catalogsync_downloader_bytes_total", "Media bytes received by the downloader")
@@ -59,6 +61,7 @@ class MediaFetch:
         root: Path,
         check_length: Callable[[int], None],
         interval_s: float = 0.25,
+        retagger: Retagger | None = None,
     ) -> None:
         self._client = client
         self._url = url
@@ -69,8 +72,12 @@ class MediaFetch:
         self._root = root
         self._check_length = check_length
         self._interval = interval_s
+        self._retagger = retagger
         self.received = 0
         self.sha256 = ""
+        self.file_sha256 = ""
+        self.file_size = 0
+        self.tagged: bool | None = None  # None: tags were not written in the stream (tag in place)
 
     def _progress(self, total: int, rate: float) -> common_pb2.TransferProgress:
         return common_pb2.TransferProgress(done_bytes=self.received, total_bytes=total, bytes_per_second=rate)
@@ -104,12 +111,13 @@ class MediaFetch:
                 length = self._check_headers(response)
                 total = length if length >= 0 else max(self._advertised, 0)
                 with self._part.open("xb") as out:
+                    written = TaggedStream(out, self._ext, self._retagger)
                     async for chunk in response.aiter_bytes():
                         if len(head) < MAGIC_BYTES:
                             head += chunk[: MAGIC_BYTES - len(head)]
                             if len(head) >= MAGIC_BYTES and not magic_ok(self._ext, head):
                                 raise Refused(common_pb2.MISMATCH, f"bytes are not {self._ext} ({self._url})")
-                        out.write(chunk)
+                        await written.write(chunk)
                         digest.update(chunk)
                         self.received += len(chunk)
                         BYTES_RECEIVED.inc(len(chunk))
@@ -118,6 +126,7 @@ class MediaFetch:
                             rate = (self.received - last_done) / max(now - last_at, 1e-6)
                             yield self._progress(total, rate)
                             last_at, last_done, reported = now, self.received, True
+                    written.finish()
                 raw_bytes = response.num_bytes_downloaded
         except httpx.HTTPError as exc:
             detail = str(exc) or type(exc).__name__
@@ -128,6 +137,11 @@ class MediaFetch:
             raise Refused(common_pb2.IO, f"cannot write {self._part.name}: {exc.strerror}") from exc
         self._verify(length, raw_bytes, head)
         self.sha256 = digest.hexdigest()
+        self.file_sha256, self.file_size, self.tagged = (
+            written.digest.hexdigest(),
+            written.size,
+            written.tagged,
+        )
         elapsed = max(time.monotonic() - started, 1e-6)
         yield self._progress(total or self.received, self.received / elapsed)
 

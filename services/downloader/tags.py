@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from mutagen.flac import FLAC, Picture
-from mutagen.id3 import APIC, ID3, TALB, TIT2, TPE1, ID3NoHeaderError
+from mutagen.id3 import APIC, ID3, TALB, TIT2, TPE1, ID3NoHeaderError, MakeID3v1, ParseID3v1
 from mutagen.mp4 import MP4, MP4Cover
 
 from services.downloader.cover import Cover
@@ -26,11 +28,12 @@ class TagValues:
     cover: Cover | None = None
 
 
-def _write_id3(path: Path, values: TagValues) -> None:
+def _write_id3(path: Path | BinaryIO, values: TagValues) -> None:
     try:
         tags = ID3(path)
     except ID3NoHeaderError:
         tags = ID3()
+    _rewind(path)
     if values.title:
         tags.setall("TIT2", [TIT2(encoding=3, text=[values.title])])
     if values.artists:
@@ -42,11 +45,13 @@ def _write_id3(path: Path, values: TagValues) -> None:
             encoding=3, mime=values.cover.mime, type=FRONT_COVER, desc="Cover", data=values.cover.data
         )
         tags.setall("APIC", [picture])
-    tags.save(path, v2_version=4)
+    # A head alone has no ID3v1 tag at its end (TaggedStream updates the file's own).
+    tags.save(path, v2_version=4, v1=1 if isinstance(path, Path) else 0)
 
 
-def _write_flac(path: Path, values: TagValues) -> None:
+def _write_flac(path: Path | BinaryIO, values: TagValues) -> None:
     audio = FLAC(path)
+    _rewind(path)
     if values.title:
         audio["title"] = [values.title]
     if values.artists:
@@ -61,7 +66,12 @@ def _write_flac(path: Path, values: TagValues) -> None:
         picture.data = values.cover.data
         audio.clear_pictures()
         audio.add_picture(picture)
-    audio.save()
+    audio.save(path)
+
+
+def _rewind(target: Path | BinaryIO) -> None:
+    if not isinstance(target, Path):
+        target.seek(0)
 
 
 def _write_mp4(path: Path, values: TagValues) -> None:
@@ -81,6 +91,7 @@ def _write_mp4(path: Path, values: TagValues) -> None:
 
 
 _WRITERS = {"mp3": _write_id3, "flac": _write_flac, "m4a": _write_mp4}
+_HEAD_WRITERS = {"mp3": _write_id3, "flac": _write_flac}
 
 
 def write_tags(path: Path, ext: str, values: TagValues) -> None:
@@ -99,3 +110,30 @@ def try_write_tags(path: Path, ext: str, values: TagValues) -> bool:
         log.warning("tags not written to %s: %s: %s", path.name, type(exc).__name__, exc)
         return False
     return True
+
+
+def tagged_head(ext: str, head: bytes, values: TagValues) -> bytes | None:
+    """The head of a file (its ID3v2 tag or FLAC metadata blocks, see tagstream) with the tags
+    written, or None when it will not take them (logged, never raised)."""
+    buffer = io.BytesIO(head)
+    try:
+        _HEAD_WRITERS[ext](buffer, values)
+    except Exception as exc:
+        log.warning(
+            "tags not written (.%s head of %d bytes): %s: %s", ext, len(head), type(exc).__name__, exc
+        )
+        return None
+    return buffer.getvalue()
+
+
+def updated_id3v1(new_head: bytes, old: bytes) -> bytes:
+    """An MP3's ID3v1 tag brought in line with its new ID3v2 head (as mutagen does in place)."""
+    try:
+        tags = ID3(io.BytesIO(new_head))
+    except ID3NoHeaderError:
+        return old
+    frames = ParseID3v1(old) or {}
+    for key, frame in frames.items():
+        if key not in tags:
+            tags.add(frame)
+    return bytes(MakeID3v1(tags))

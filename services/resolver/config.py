@@ -10,6 +10,7 @@ from catalogsync.http_client import UpstreamOverrides, overrides_from_env
 from catalogsync.settings import EnvReader, ServerSettings, SettingsError
 from services.resolver.politeness import Limits, LimitsError, parse_limits
 from services.resolver.sources import SOURCES
+from services.resolver.sources.base import QUALITY_RANK
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Settings:
     source_timeout_s: float  # per source search before it is reported as failed
     default_sources: tuple[str, ...]
     search_limit: int  # results asked from each source
+    # An exact match confirmed at this quality (rank) on an early source ends the search (see ranking).
+    enough_quality: int = QUALITY_RANK["flac"]
     # Per source: calls per second, concurrent calls, cool-down after a 429 / anti-bot / 5xx run.
     source_limits: dict[str, Limits] = field(default_factory=lambda: dict.fromkeys(SOURCES, Limits()))
     # The user's own platform logins (CATALOGSYNC_<PLATFORM>_COOKIE[_FILE]); hidden from repr.
@@ -55,6 +58,9 @@ class Settings:
             source_timeout_s=env.float("CATALOGSYNC_RESOLVER_SOURCE_TIMEOUT_SECONDS", 15.0, minimum=1),
             default_sources=sources,
             search_limit=env.int("CATALOGSYNC_RESOLVER_SEARCH_LIMIT", 20, minimum=1),
+            enough_quality=QUALITY_RANK[
+                env.choice("CATALOGSYNC_RESOLVER_ENOUGH_QUALITY", tuple(QUALITY_RANK), "flac")
+            ],
             source_limits=source_limits,
             accounts=accounts,
         )

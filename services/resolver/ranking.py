@@ -8,6 +8,7 @@ downloader.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from catalogsync.v1 import resolver_pb2
@@ -19,6 +20,7 @@ from services.resolver.sources.base import QUALITY_RANK, MediaLink, SourceTrack
 TIERS = {EXACT: 0, NORMALISED: 1}
 FALLBACKS = 1  # confirmed runners-up kept after the best is certain
 PROBES_AT_ONCE = 2  # results confirmed concurrently (the best and its likely runner-up)
+FIRST_WAVE = 3  # sources searched first; the rest only when these hold no settling candidate
 TOP_RANK = max(QUALITY_RANK.values())
 
 
@@ -83,6 +85,24 @@ def enough_probed(confirmed: list[Looked], left: list[Looked], limit: int) -> bo
     return (
         best is not None and len(confirmed) >= min(limit, FALLBACKS + 1) and beats_everything_left(best, left)
     )
+
+
+def waves(names: Sequence[str]) -> list[list[str]]:
+    """The sources in the order they are searched: the first :data:`FIRST_WAVE`, then the rest."""
+    return [list(names[:FIRST_WAVE]), list(names[FIRST_WAVE:])]
+
+
+def may_settle(item: Looked, enough: int) -> bool:
+    """An exact match that advertises ``enough`` or better (or nothing): worth probing early."""
+    return item.verdict.accepted and item.tier == TIERS[EXACT] and item.ceiling >= enough
+
+
+def settles(item: Looked, enough: int) -> bool:
+    """A confirmed exact match served at ``enough`` or better. Sources searched later rank below it
+    in the preference order, so only a better quality than ``enough`` there could beat it: with
+    ``enough`` the best quality (hires) the answer is the one a full search gives; with the
+    default (flac) a lossless file is not traded for a hires one a less preferred source has."""
+    return may_settle(item, enough) and item.served is not None and item.served_rank >= enough
 
 
 def considered(item: Looked, rank: int) -> resolver_pb2.ConsideredCandidate:

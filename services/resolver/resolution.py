@@ -117,19 +117,41 @@ class Resolution:
             outcome.failure_class = RATE_LIMITED if exc.status == 429 else UPSTREAM_ERROR
         return []
 
-    async def search(self, names: Sequence[str], song: common_pb2.SongSnapshot) -> None:
+    async def search(self, names: Sequence[str], song: common_pb2.SongSnapshot, *, enough: int = 0) -> None:
+        """Search ``names`` (the preference order) and judge every result.
+
+        With ``enough`` (a quality rank), the first :data:`ranking.FIRST_WAVE` sources are
+        searched first; when they already hold a confirmed exact match served at ``enough`` or
+        better, the later sources are not searched: none of them could rank above it (see
+        :func:`ranking.settles`). Only searched sources get an outcome."""
         keyword = search_keyword(song)
         wanted = wanted_song(song)
-        for name in names:
-            self._outcomes[name] = self.response.sources.add(source=name)
-        found = await asyncio.gather(*(self._search(name, keyword) for name in names))
-        for source_rank, (name, tracks) in enumerate(zip(names, found, strict=True)):
-            for track in tracks:
-                offered = offered_song(track, song)
-                item = Looked(track, source_rank, judge(wanted, offered))
-                item.rejected = item.verdict.reason if not item.verdict.accepted else ""
-                self._looked.append(item)
-                self._outcomes[name].matches += item.verdict.accepted
+        waves = ranking.waves(names) if enough else [list(names)]
+        searched = 0
+        for wave in waves:
+            for name in wave:
+                self._outcomes[name] = self.response.sources.add(source=name)
+            found = await asyncio.gather(*(self._search(name, keyword) for name in wave))
+            for source_rank, (name, tracks) in enumerate(zip(wave, found, strict=True), start=searched):
+                for track in tracks:
+                    offered = offered_song(track, song)
+                    item = Looked(track, source_rank, judge(wanted, offered))
+                    item.rejected = item.verdict.reason if not item.verdict.accepted else ""
+                    self._looked.append(item)
+                    self._outcomes[name].matches += item.verdict.accepted
+            searched += len(wave)
+            if searched < len(names) and await self._settled(enough):
+                return
+
+    async def _settled(self, enough: int) -> bool:
+        """Whether an exact match served at ``enough`` or better is confirmed (probing the likeliest)."""
+        hopeful = sorted(
+            (i for i in self._looked if ranking.may_settle(i, enough) and not i.rejected),
+            key=Looked.probe_key,
+        )
+        batch = [i for i in hopeful if i.served is None][: ranking.PROBES_AT_ONCE]
+        await asyncio.gather(*(self.confirm(item) for item in batch))
+        return any(ranking.settles(i, enough) for i in self._looked)
 
     # ---- confirming what is served ----------------------------------------------------------
     async def confirm(self, item: Looked) -> bool:
@@ -168,8 +190,9 @@ class Resolution:
 
     async def rank(self, limit: int) -> None:
         """Confirm the eligible results best-first until the ranking is certain; offer the top ``limit``."""
-        left = sorted((i for i in self._looked if i.verdict.accepted), key=Looked.probe_key)
-        confirmed: list[Looked] = []
+        accepted = [i for i in self._looked if i.verdict.accepted]
+        confirmed = [i for i in accepted if i.served is not None]  # while searching (see search)
+        left = sorted((i for i in accepted if i.served is None and not i.rejected), key=Looked.probe_key)
         while left and not ranking.enough_probed(confirmed, left, limit):
             batch, left = left[: ranking.PROBES_AT_ONCE], left[ranking.PROBES_AT_ONCE :]
             served = await asyncio.gather(*(self.confirm(item) for item in batch))

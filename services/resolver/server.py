@@ -67,7 +67,7 @@ class ResolverServicer(resolver_pb2_grpc.ResolverServiceServicer):
         if pin.source:
             await resolution.pinned(pin, song)
         else:
-            await resolution.search(wanted, song)
+            await resolution.search(wanted, song, enough=self._settings.enough_quality)
             await resolution.rank(request.max_candidates or DEFAULT_MAX_CANDIDATES)
         response = resolution.response
         RESOLVES.labels("found" if response.candidates else response.failure_class).inc()

@@ -18,6 +18,7 @@ from catalogsync.http_client import make_client
 from catalogsync.v1 import common_pb2, downloader_pb2, downloader_pb2_grpc, resolver_pb2, resolver_pb2_grpc
 from sandbox import audio, ids
 from sandbox.catalog import LIVE, ORIGINAL, VARIANTS, Catalog, CatalogConfig
+from sandbox.vocabulary import FIXED_WORKS
 from services.downloader import config as downloader_config
 from services.downloader import server as downloader_server
 from services.resolver import config as resolver_config
@@ -280,3 +281,38 @@ async def test_the_stored_bytes_are_the_right_recording(
     stored = tmp_path / "library" / outcome.result.relative_path
     assert stored.is_file()
     assert audio.recording_of(stored.read_bytes()) == earlier * VARIANTS
+
+
+ORDER = ["qq", "kuwo", "migu", "qianqian", "kugou", "netease"]
+LATER_SEARCHES = ("/v1/search", "/song_search_v2", "/api/cloudsearch/pc")  # qianqian, kugou, netease
+
+
+def later_searches(server: Sandbox) -> int:
+    counted = server.requests()["requests"].items()
+    return sum(n for key, n in counted if key.endswith(LATER_SEARCHES))
+
+
+async def test_the_search_stops_at_an_exact_match_served_lossless_by_a_first_source(
+    resolver: resolver_pb2_grpc.ResolverServiceStub, hard: Sandbox, catalog: Catalog
+) -> None:
+    """Observed in the sandbox's request log: once qq, kuwo or migu serve an exact FLAC of the song,
+    qianqian, kugou and netease are not searched; otherwise all six are."""
+    stopped, searched_all = [], []
+    for w in range(len(FIXED_WORKS), catalog.work_count):
+        if catalog.unavailable_everywhere(w):
+            continue
+        hard.admin("POST", "reset-counters")
+        response = await resolve(resolver, snapshot(catalog, w), download_sources=ORDER, max_candidates=3)
+        best = response.candidates[0] if response.candidates else None
+        names = [s.source for s in response.sources]
+        if best is not None and best.source in ORDER[:3] and best.quality == "flac":
+            assert recording(best.source, best.remote_id) == w * VARIANTS
+            assert (names, later_searches(hard)) == (ORDER[:3], 0)
+            stopped.append(w)
+        else:
+            assert names == ORDER
+            assert later_searches(hard) > 0
+            searched_all.append(w)
+        if len(stopped) >= 2 and searched_all:
+            return
+    pytest.fail(f"expected early stops and full searches, got {stopped} and {searched_all}")
