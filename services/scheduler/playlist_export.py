@@ -21,7 +21,14 @@ from catalogsync.playlist_pool import PLAYLIST_STATUSES
 from catalogsync.v1 import downloader_pb2, scheduler_pb2
 from services.scheduler.db.queries import Q
 from services.scheduler.db.types import Pool
-from services.scheduler.playlist_pool import Connection, Refusal, create_jobs, download_plan, selected
+from services.scheduler.playlist_pool import (
+    Connection,
+    Refusal,
+    ScopeFiller,
+    create_jobs,
+    download_plan,
+    selected,
+)
 
 BUNDLE_NAME = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 ZIP_TIMEOUT_S = 3600
@@ -33,7 +40,10 @@ def _not_ready_reason(row: dict[str, Any]) -> str:
 
 
 async def export(
-    conn: Connection, selection: scheduler_pb2.PlaylistSelection, snapshot: dict[str, Any]
+    conn: Connection,
+    selection: scheduler_pb2.PlaylistSelection,
+    snapshot: dict[str, Any],
+    fill_scope: ScopeFiller,
 ) -> scheduler_pb2.ExportPlaylistsResponse:
     rows = await selected(conn, selection)
     waiting = [r for r in rows if r["status"] != "downloaded"]
@@ -41,7 +51,7 @@ async def export(
         plans, _ = download_plan(waiting)
         return scheduler_pb2.ExportPlaylistsResponse(
             status="queued",
-            jobs=await create_jobs(conn, plans, snapshot),
+            jobs=await create_jobs(conn, plans, snapshot, fill_scope),
             not_ready=[
                 scheduler_pb2.SkippedPlaylist(
                     playlist_id=r["id"], name=r["name"], reason=_not_ready_reason(r)

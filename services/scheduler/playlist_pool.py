@@ -6,7 +6,7 @@ A selection is either ids or "every playlist this filter matches" (resolved here
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,6 +22,8 @@ from services.scheduler.db.types import Conn
 
 T = TypeVar("T")
 Connection = Conn
+# A new job's scope with its unset fields filled from the current settings revision.
+ScopeFiller = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 SELECTION_MAX = 10_000
 DEFAULT_PAGE = 50
 PAGE_MAX = 1000
@@ -168,14 +170,16 @@ def download_plan(
 
 
 async def create_jobs(
-    conn: Connection, plans: Sequence[PlannedJob], snapshot: dict[str, Any]
+    conn: Connection, plans: Sequence[PlannedJob], snapshot: dict[str, Any], fill_scope: ScopeFiller
 ) -> list[scheduler_pb2.PlaylistJob]:
-    """One job per plan, all or none."""
+    """One job per plan, all or none; each uses the job defaults of the current settings revision."""
     created = []
     try:
         async with conn.transaction():
             for planned in plans:
-                scope = jobs.scope_dict(scheduler_pb2.JobScope(playlist_ids=planned.playlist_ids))
+                scope = await fill_scope(
+                    jobs.scope_dict(scheduler_pb2.JobScope(playlist_ids=planned.playlist_ids))
+                )
                 job_id = await jobs.create(conn, planned.job_type, scope, "console", snapshot)
                 created.append(
                     scheduler_pb2.PlaylistJob(
@@ -188,22 +192,28 @@ async def create_jobs(
 
 
 async def sync(
-    conn: Connection, selection: scheduler_pb2.PlaylistSelection, snapshot: dict[str, Any]
+    conn: Connection,
+    selection: scheduler_pb2.PlaylistSelection,
+    snapshot: dict[str, Any],
+    fill_scope: ScopeFiller,
 ) -> scheduler_pb2.PlaylistJobsResponse:
     rows = await selected(conn, selection)
     plan = [PlannedJob("sync_only", tuple(r["id"] for r in rows))]
     return scheduler_pb2.PlaylistJobsResponse(
-        jobs=await create_jobs(conn, plan, snapshot), selected=len(rows)
+        jobs=await create_jobs(conn, plan, snapshot, fill_scope), selected=len(rows)
     )
 
 
 async def download(
-    conn: Connection, selection: scheduler_pb2.PlaylistSelection, snapshot: dict[str, Any]
+    conn: Connection,
+    selection: scheduler_pb2.PlaylistSelection,
+    snapshot: dict[str, Any],
+    fill_scope: ScopeFiller,
 ) -> scheduler_pb2.PlaylistJobsResponse:
     rows = await selected(conn, selection)
     plans, skipped = download_plan(rows)
     return scheduler_pb2.PlaylistJobsResponse(
-        jobs=await create_jobs(conn, plans, snapshot), skipped=skipped, selected=len(rows)
+        jobs=await create_jobs(conn, plans, snapshot, fill_scope), skipped=skipped, selected=len(rows)
     )
 
 

@@ -350,7 +350,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     ) -> scheduler_pb2.PlaylistJobsResponse:
         async with self._pool.connection() as conn:
             return await refused_in_words(
-                context, playlist_pool.sync(conn, request, self._settings_snapshot())
+                context, playlist_pool.sync(conn, request, self._settings_snapshot(), self._console.job_scope)
             )
 
     async def DownloadPlaylists(
@@ -358,7 +358,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     ) -> scheduler_pb2.PlaylistJobsResponse:
         async with self._pool.connection() as conn:
             return await refused_in_words(
-                context, playlist_pool.download(conn, request, self._settings_snapshot())
+                context,
+                playlist_pool.download(conn, request, self._settings_snapshot(), self._console.job_scope),
             )
 
     async def SetPlaylistsWanted(
@@ -372,7 +373,8 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     ) -> scheduler_pb2.ExportPlaylistsResponse:
         async with self._pool.connection() as conn:
             return await refused_in_words(
-                context, playlist_export.export(conn, request, self._settings_snapshot())
+                context,
+                playlist_export.export(conn, request, self._settings_snapshot(), self._console.job_scope),
             )
 
     async def StreamPlaylistZip(

@@ -146,6 +146,29 @@ async def test_create_job_fills_unset_fields_from_the_current_revision(
     assert [workers[(explicit.id, s)] for s in ("collect", "sync", "download", "upload")] == [2, 3, 3, 5]
 
 
+async def test_playlist_page_jobs_use_the_current_revision_too(
+    database_url: str, tmp_path: Path, conn: psycopg.AsyncConnection[dict[str, Any]]
+) -> None:
+    """Sync and adaptive download from the playlists page create jobs like CreateJob does."""
+    row = await (
+        await conn.execute(
+            "INSERT INTO playlists (platform, remote_playlist_id, name) VALUES ('qq', 'rev-1', 'Mix') RETURNING id"
+        )
+    ).fetchone()
+    assert row is not None
+    selection = scheduler_pb2.PlaylistSelection(playlist_ids=[row["id"]])
+    async with scheduler_api(database_url, tmp_path) as api:
+        await api.stub.SaveJobDefaults(scheduler_pb2.SaveJobDefaultsRequest(defaults=defaults()))
+        synced = await api.stub.SyncPlaylists(selection)
+        downloaded = await api.stub.DownloadPlaylists(selection)  # unsynced: a sync_download job
+    ids = [job.job_id for job in [*synced.jobs, *downloaded.jobs]]
+    assert [job.job_type for job in [*synced.jobs, *downloaded.jobs]] == ["sync_only", "sync_download"]
+    scopes = await (await conn.execute("SELECT scope FROM job_runs WHERE id = ANY(%s)", (ids,))).fetchall()
+    for scope in (r["scope"] for r in scopes):
+        assert scope["playlist_ids"] == [row["id"]]
+        assert (scope["download_sources"], scope["settings_revision"]) == (["migu", "kuwo"], 2)
+
+
 async def test_a_revision_from_an_older_version_reads_over_the_environment(
     database_url: str, tmp_path: Path, conn: psycopg.AsyncConnection[dict[str, Any]]
 ) -> None:
