@@ -25,7 +25,7 @@ def maintenance_router(scheduler: Scheduler, templates: Jinja2Templates) -> APIR
 
     @router.get("/maintenance", response_class=HTMLResponse, include_in_schema=False)
     async def maintenance_page(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "maintenance.html", {"page": "maintenance"})
+        return templates.TemplateResponse(request, "maintenance.html", {})
 
     @router.get("/api/maintenance/local-duplicates")
     async def local_duplicates(limit: Annotated[int, Query(ge=0, le=1000)] = 200) -> dict[str, Any]:

@@ -94,7 +94,7 @@ def settings_router(scheduler: Scheduler, templates: Jinja2Templates) -> APIRout
 
     @router.get("/settings", response_class=HTMLResponse, include_in_schema=False)
     async def settings_page(request: Request) -> HTMLResponse:
-        return templates.TemplateResponse(request, "settings.html", {"page": "settings"})
+        return templates.TemplateResponse(request, "settings.html", {})
 
     @router.get("/api/settings/defaults")
     async def job_defaults(history: Annotated[int, Query(ge=0, le=1000)] = 50) -> dict[str, Any]:

@@ -13,12 +13,7 @@
   const FORCEABLE = RETRYABLE.concat(["succeeded", "skipped"]);
   let nextAfter = 0;
 
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined) node.textContent = text;
-    if (className) node.className = className;
-    return node;
-  }
+  const el = window.el;
 
   function button(text, commandName) {
     const node = el("button", text);

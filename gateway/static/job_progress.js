@@ -13,12 +13,7 @@
   const REFRESH_MS = 2000;
   let oldestLog = 0;
 
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined) node.textContent = text;
-    if (className) node.className = className;
-    return node;
-  }
+  const el = window.el;
 
   async function getJson(url) {
     const response = await fetch(url);

@@ -5,19 +5,9 @@
   const result = document.getElementById("result");
   const message = document.getElementById("maintenance-message");
 
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined) node.textContent = text;
-    if (className) node.className = className;
-    return node;
-  }
+  const el = window.el;
 
-  function cell(label, content) {
-    const td = el("td");
-    td.dataset.label = label;
-    if (content instanceof Node) td.append(content); else td.textContent = content;
-    return td;
-  }
+  const cell = window.labelledCell;
 
   function groupRow(group) {
     const paths = el("ul", undefined, "paths");

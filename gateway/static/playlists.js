@@ -20,12 +20,7 @@
   let allMatching = false;
   let appliedFilter = {};
 
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined) node.textContent = text;
-    if (className) node.className = className;
-    return node;
-  }
+  const el = window.el;
 
   function readForm() {
     const data = new FormData(form);

@@ -8,19 +8,9 @@
   const diffBox = document.getElementById("diff");
   const GB = 1024 * 1024 * 1024;
 
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined) node.textContent = text;
-    if (className) node.className = className;
-    return node;
-  }
+  const el = window.el;
 
-  function cell(label, content) {
-    const td = el("td");
-    td.dataset.label = label;
-    if (content instanceof Node) td.append(content); else td.textContent = content;
-    return td;
-  }
+  const cell = window.labelledCell;
 
   function say(node, text, ok) {
     node.textContent = text;

@@ -10,12 +10,7 @@
   const REFRESH_MS = 2000;
   const refreshing = new Map(); // job id -> pending refresh timer
 
-  function el(tag, text, className) {
-    const node = document.createElement(tag);
-    if (text !== undefined) node.textContent = text;
-    if (className) node.className = className;
-    return node;
-  }
+  const el = window.el;
 
   function toggle(title) {
     const button = el("button", "▸", "tree-toggle");
