@@ -5,7 +5,7 @@ embedded PostgreSQL and S3 server (when none is configured; both supervised like
 the rest: a kill -9 of either is a restart, their data is on disk), the sandbox (when
 the platforms are offline), the five services and the gateway as separate
 processes, each health-gated; restarts a process that dies; and on SIGTERM
-(``catalogsync stack down``) stops them in reverse order. Its state — pids,
+(``catalogsync stack down``) stops the services, then the data stores. Its state — pids,
 addresses, where the data lives — is in ``<data>/stack.json``.
 """
 
@@ -39,6 +39,7 @@ HEALTH_TIMEOUT_S = 120
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 300
 RESTART_PAUSE_S = 1.0
+DATA_STORES = ("postgres", "s3")  # stopped last, after every process that writes to them
 
 
 def require_local_extras(*, embedded_postgres: bool, s3: bool) -> None:
@@ -107,10 +108,13 @@ class Child:
             time.sleep(0.2)
         raise RuntimeError(f"{self.spec.name} was not healthy after {timeout:.0f}s; see {self.log_file}")
 
-    def stop(self, timeout: float = 20) -> None:
-        if self.proc is None or self.proc.poll() is not None:
+    def signal_stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(self.spec.stop_signal)
+
+    def wait_stopped(self, timeout: float = 20) -> None:
+        if self.proc is None:
             return
-        self.proc.send_signal(self.spec.stop_signal)
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -185,18 +189,27 @@ class Supervisor:
             log_dir=str(config.log_dir),
             processes={},
         )
-        for spec in process_specs(config, sandbox):
-            self.start_child(spec, env)
+        # None of these needs another to be healthy before it starts (clients connect lazily): starting
+        # them together overlaps their imports, then each is health-gated in order.
+        started = [self.launch_child(spec, env) for spec in process_specs(config, sandbox)]
+        for child in started:
+            self.await_healthy(child)
         self.write_state(ready=True)
 
     def start_child(self, spec: ProcessSpec, env: dict[str, str]) -> None:
+        self.await_healthy(self.launch_child(spec, env))
+
+    def launch_child(self, spec: ProcessSpec, env: dict[str, str]) -> Child:
         child = Child(
             spec, process_env(spec.name, env), self.config.log_dir / f"{spec.name}.log", restarts=[]
         )
         child.start()
         self.children.append(child)
+        return child
+
+    def await_healthy(self, child: Child) -> None:
         child.wait_healthy()
-        log.info("%s is up (pid %s)", spec.name, child.proc.pid if child.proc else "?")
+        log.info("%s is up (pid %s)", child.spec.name, child.proc.pid if child.proc else "?")
         self.write_state(processes={c.spec.name: c.proc.pid for c in self.children if c.proc})
 
     def start_postgres(self) -> str:
@@ -236,8 +249,14 @@ class Supervisor:
 
     def stop(self, keep_state: bool = False) -> None:
         self.stopping = True
-        for child in reversed(self.children):
-            child.stop()
+        # The services shut down side by side, then the stores they write to.
+        services = [c for c in self.children if c.spec.name not in DATA_STORES]
+        stores = [c for c in self.children if c.spec.name in DATA_STORES]
+        for wave in (services, stores):
+            for child in wave:
+                child.signal_stop()
+            for child in wave:
+                child.wait_stopped()
         if not keep_state:
             self.config.state_file.unlink(missing_ok=True)
 
