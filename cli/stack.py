@@ -72,6 +72,8 @@ class StackConfig:
             str(env.float("CATALOGSYNC_SANDBOX_VIP", 0.15, minimum=0)),
             "--unavailable",
             str(env.float("CATALOGSYNC_SANDBOX_UNAVAILABLE", 0.0, minimum=0)),
+            "--overlap",
+            str(env.float("CATALOGSYNC_SANDBOX_OVERLAP", 0.3, minimum=0)),
             "--media-bps",
             str(env.int("CATALOGSYNC_SANDBOX_MEDIA_BPS", 0, minimum=0)),
         ]

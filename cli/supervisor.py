@@ -5,7 +5,7 @@ embedded PostgreSQL and S3 server (when none is configured; both supervised like
 the rest: a kill -9 of either is a restart, their data is on disk), the sandbox (when
 the platforms are offline), the five services and the gateway as separate
 processes, each health-gated; restarts a process that dies; and on SIGTERM
-(``catalogsync stack down``) stops them in reverse order. Its state — pids,
+(``catalogsync stack down``) stops the services, then the data stores. Its state — pids,
 addresses, where the data lives — is in ``<data>/stack.json``.
 """
 
@@ -39,6 +39,7 @@ HEALTH_TIMEOUT_S = 120
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 300
 RESTART_PAUSE_S = 1.0
+DATA_STORES = ("postgres", "s3")  # stopped last, after every process that writes to them
 
 
 def require_local_extras(*, embedded_postgres: bool, s3: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from tests.support import jobs
 from tests.support.browser import BrowserUnavailable, PageErrors, chromium, ensure_chromium, watched_page
 from tests.support.stack import Stack
 
@@ -47,6 +49,31 @@ def stack() -> Iterator[Stack]:
     """A stack shared by the tests that tolerate each other's jobs (3 platforms × 3 playlists × 8 tracks)."""
     with running_stack(**SMALL_CATALOG) as shared:
         yield shared
+
+
+# The synced stack's export command appends one line per finished download stage here.
+EXPORT_MARKER = Path(tempfile.gettempdir()) / f"catalogsync-export-{os.getpid()}.log"
+
+
+@pytest.fixture(scope="session")
+def synced_stack() -> Iterator[Stack]:
+    """3 platforms × 3 playlists × 10 tracks, every song playable, all playlists synced, no hits shared
+    between lists, an export command after each download stage.
+
+    Shared by modules that each download playlists no other one touches (test_engine: every netease and
+    kuwo playlist and qq's second; test_console_job: qq's third), so none depends on another's jobs."""
+    knobs = {
+        "CATALOG_EXPORT_COMMAND": f"echo exported job $CATALOGSYNC_JOB_ID >> {EXPORT_MARKER}",
+        "CATALOGSYNC_SANDBOX_PLAYLISTS": "3",
+        "CATALOGSYNC_SANDBOX_TOPLISTS": "0",
+        "CATALOGSYNC_SANDBOX_TRACKS": "10",
+        "CATALOGSYNC_SANDBOX_OVERLAP": "0",
+        "CATALOGSYNC_SANDBOX_MEDIA_SCALE": "300",
+        "CATALOGSYNC_SANDBOX_VIP": "0",
+    }
+    with running_stack(**knobs) as stack:
+        jobs.collect_and_sync(stack.scheduler())
+        yield stack
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,14 @@
-"""Parts failing under a running job: the object store away for 60 s, the downloader killed twice.
+"""Parts failing or crashing under a running job: the object store away for 60 s or killed, the
+downloader killed twice, the scheduler and a downloader killed mid-job, PostgreSQL killed mid-job.
 
-(PostgreSQL killed mid-job is in test_recovery.py.) Nothing is lost and nothing needs a hand:
-every job completes by itself, every failure is on record, nothing partial stays on disk.
+Nothing is lost and nothing needs a hand: every job completes by itself, every failure is on record,
+nothing partial stays on disk. One stack for all of them: each test downloads playlists of its own
+(no two tests share a song), so they neither wait for nor depend on each other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import signal
@@ -22,16 +25,19 @@ from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
 OUTAGE_S = 60
+TRACKS = 40
 
 
 @pytest.fixture(scope="module")
 def fault_stack() -> Iterator[Stack]:
-    """Per platform 2 square playlists × 40 tracks, all playable; synced. Short S3 timeouts and a short
-    .part age, so an outage and a sweep happen within the test's patience."""
+    """Per platform 3 square playlists × 40 tracks, all playable; synced. Every list but each platform's
+    first has songs of its own (no shared hits). Short S3 timeouts and a short .part age, so an outage
+    and a sweep happen within the test's patience."""
     knobs = {
-        "CATALOGSYNC_SANDBOX_PLAYLISTS": "2",
+        "CATALOGSYNC_SANDBOX_PLAYLISTS": "3",
         "CATALOGSYNC_SANDBOX_TOPLISTS": "0",
-        "CATALOGSYNC_SANDBOX_TRACKS": "40",
+        "CATALOGSYNC_SANDBOX_TRACKS": str(TRACKS),
+        "CATALOGSYNC_SANDBOX_OVERLAP": "0",
         "CATALOGSYNC_SANDBOX_MEDIA_SCALE": "200",
         "CATALOGSYNC_SANDBOX_VIP": "0",
         "CATALOGSYNC_UPLOADER_CONNECT_TIMEOUT_SECONDS": "2",
@@ -44,12 +50,13 @@ def fault_stack() -> Iterator[Stack]:
         yield stack
 
 
-def second_playlist(stack: Stack, platform: str) -> int:
+def own_playlist(stack: Stack, platform: str, nth: int) -> int:
+    """The platform's ``nth`` square playlist (2 or 3): songs no other playlist has."""
     with stack.db() as db:
         row = db.execute(
             "SELECT id FROM playlists WHERE platform = %s AND kind = 'playlist' "
-            "ORDER BY remote_playlist_id OFFSET 1 LIMIT 1",
-            (platform,),
+            "ORDER BY remote_playlist_id OFFSET %s LIMIT 1",
+            (platform, nth - 1),
         ).fetchone()
     return int(row["id"])
 
@@ -65,7 +72,7 @@ def test_kill_9_of_the_downloader_twice_leaves_no_part_files(fault_stack: Stack)
     left_behind: list[Path] = []
     try:
         job = jobs.create(
-            stub, "download_only", playlist_ids=[second_playlist(fault_stack, "netease")], workers=6
+            stub, "download_only", playlist_ids=[own_playlist(fault_stack, "netease", 2)], workers=6
         )
         for settled in (5, 20):
             jobs.wait_until(
@@ -79,7 +86,7 @@ def test_kill_9_of_the_downloader_twice_leaves_no_part_files(fault_stack: Stack)
         fault_stack.sandbox.clear_faults()
     done = jobs.wait_status(stub, job.id, jobs.TERMINAL, 300)
     assert done.status == "completed", [(s.stage, s.status, s.failed) for s in done.stages]
-    assert jobs.stage(done, "download").succeeded == 40
+    assert jobs.stage(done, "download").succeeded == TRACKS
     assert left_behind, "the kills left partial downloads behind, so the sweep had work to do"
     wait_for(lambda: not part_files(root), 120, "the sweep to remove every stale .part file")
     with fault_stack.db() as db:
@@ -90,13 +97,13 @@ def test_kill_9_of_the_downloader_twice_leaves_no_part_files(fault_stack: Stack)
                 WHERE i.job_id = %s""",
             (job.id,),
         ).fetchone()
-    assert (files["songs"], files["partial"]) == (40, 0)
+    assert (files["songs"], files["partial"]) == (TRACKS, 0)
     assert all(path.stat().st_size > 0 for path in root.rglob("*.mp3"))
 
 
 def test_object_store_down_for_60_seconds_mid_job_completes_by_itself(fault_stack: Stack) -> None:
     stub = fault_stack.scheduler()
-    job = jobs.create(stub, "download_upload", playlist_ids=[second_playlist(fault_stack, "kuwo")], workers=4)
+    job = jobs.create(stub, "download_upload", playlist_ids=[own_playlist(fault_stack, "kuwo", 2)], workers=4)
     jobs.wait_until(stub, job.id, lambda j: jobs.settled(j, "download") >= 10, 120, "10 songs downloaded")
     s3 = fault_stack.pids()["s3"]
     os.kill(s3, signal.SIGSTOP)  # the store stops answering: connections hang, requests time out
@@ -111,7 +118,7 @@ def test_object_store_down_for_60_seconds_mid_job_completes_by_itself(fault_stac
     done = jobs.wait_status(stub, job.id, jobs.TERMINAL, 400)
     assert done.status == "completed", [(s.stage, s.status, s.failed) for s in done.stages]
     upload = jobs.stage(done, "upload")
-    assert (upload.total, upload.succeeded + upload.skipped, upload.failed) == (40, 40, 0)
+    assert (upload.total, upload.succeeded + upload.skipped, upload.failed) == (TRACKS, TRACKS, 0)
     with fault_stack.db() as db:
         tasks = db.execute(
             """SELECT t.status, t.attempts, t.failures, t.last_error, t.last_failed_at, t.target_locator
@@ -121,7 +128,7 @@ def test_object_store_down_for_60_seconds_mid_job_completes_by_itself(fault_stac
                 WHERE i.job_id = %s""",
             (job.id,),
         ).fetchall()
-    assert len(tasks) == 40 and all(t["status"] == "succeeded" for t in tasks)
+    assert len(tasks) == TRACKS and all(t["status"] == "succeeded" for t in tasks)
     failed = [t for t in tasks if t["failures"] > 0]
     assert failed, "the outage is on record in upload_tasks"
     for task in failed:
@@ -162,3 +169,96 @@ def parked_uploads(stack: Stack, job_id: int) -> int:
             (job_id,),
         ).fetchone()
     return int(row["n"])
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def assert_library_matches(stack: Stack, playlist_ids: list[int], songs: int) -> None:
+    """Every song has exactly one file, on disk, with the recorded size and checksum; nothing partial registered."""
+    with stack.db() as db:
+        rows = db.execute(
+            """SELECT s.id, a.source_platform, a.source_remote_id, a.quality_label, a.file_size_bytes,
+                      a.checksum_sha256, a.media_sha256, l.locator, b.root_path
+                 FROM playlist_songs ps JOIN songs s ON s.id = ps.song_id
+                 JOIN file_assets a ON a.song_id = s.id
+                 JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active'
+                 JOIN storage_backends b ON b.id = l.backend_id AND b.backend_type = 'local_fs'
+                WHERE ps.playlist_id = ANY(%s)""",
+            (playlist_ids,),
+        ).fetchall()
+        partial = db.execute(
+            "SELECT count(*) AS n FROM file_locations WHERE locator LIKE '%%.part'"
+        ).fetchone()
+    assert partial["n"] == 0
+    assert len(rows) == songs and len({r["id"] for r in rows}) == songs, "exactly one file per song"
+    # Songs with identical metadata may resolve to the same source track: they then share its one file.
+    tracks = {(r["source_platform"], r["source_remote_id"], r["quality_label"]) for r in rows}
+    assert len({r["locator"] for r in rows}) == len(tracks), "one file per source track, no duplicates"
+    for row in rows:
+        path = Path(row["root_path"]) / row["locator"]
+        assert path.stat().st_size == row["file_size_bytes"]
+        assert sha256(path) == row["checksum_sha256"]
+        expected = stack.sandbox.expected(
+            row["source_platform"], row["source_remote_id"], row["quality_label"]
+        )
+        assert row["media_sha256"] == expected["sha256"]
+
+
+def kill_and_wait_restart(stack: Stack, name: str) -> None:
+    old = stack.pids()[name]
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: stack.pids()[name] != old, 30, f"the supervisor to restart {name}")
+
+
+def test_kill_9_of_the_scheduler_and_a_downloader_mid_job(fault_stack: Stack) -> None:
+    stub = fault_stack.scheduler()
+    playlists = [own_playlist(fault_stack, "qq", 2), own_playlist(fault_stack, "netease", 3)]
+    fault_stack.sandbox.set_faults(media_bps=150_000)
+    try:
+        job = jobs.create(stub, "download_only", playlist_ids=playlists, workers=10)
+        jobs.wait_until(stub, job.id, lambda j: jobs.settled(j, "download") >= 15, 120, "15 songs")
+        kill_and_wait_restart(fault_stack, "scheduler")
+        stub = fault_stack.scheduler()
+        jobs.wait_until(stub, job.id, lambda j: jobs.settled(j, "download") >= 40, 120, "40 songs")
+        kill_and_wait_restart(fault_stack, "downloader")
+    finally:
+        fault_stack.sandbox.clear_faults()
+    done = jobs.wait_status(stub, job.id, jobs.TERMINAL, 300)
+    assert done.status == "completed", [(s.stage, s.status, s.failed) for s in done.stages]
+    download = jobs.stage(done, "download")
+    assert (download.total, download.succeeded, download.failed) == (2 * TRACKS, 2 * TRACKS, 0)
+    with fault_stack.db() as db:
+        interrupted = db.execute(
+            "SELECT count(*) AS n FROM job_events WHERE job_id = %s AND event_type = 'items_interrupted'",
+            (job.id,),
+        ).fetchone()
+        exported = db.execute(
+            "SELECT data->>'folder' AS folder FROM job_events WHERE job_id = %s AND event_type = 'playlist_exported'",
+            (job.id,),
+        ).fetchall()
+    assert interrupted["n"] >= 1, "the killed scheduler's items went back to the queue"
+    assert_library_matches(fault_stack, playlists, 2 * TRACKS)
+    assert len(exported) == 2, "both playlists got their export folder, across the restarts"
+    for row in exported:
+        m3u8 = fault_stack.library_root / row["folder"] / "playlist.m3u8"
+        entries = [line for line in m3u8.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+        assert len(entries) == TRACKS and all((m3u8.parent / entry).is_file() for entry in entries)
+
+
+def test_kill_9_of_postgresql_mid_job(fault_stack: Stack) -> None:
+    """The stack supervises its PostgreSQL: killed mid-job, it is back by itself and the job finishes."""
+    stub = fault_stack.scheduler()
+    playlists = [own_playlist(fault_stack, "kuwo", 3)]
+    fault_stack.sandbox.set_faults(media_bps=150_000)
+    try:
+        job = jobs.create(stub, "download_only", playlist_ids=playlists, workers=5)
+        jobs.wait_until(stub, job.id, lambda j: jobs.settled(j, "download") >= 10, 120, "10 songs")
+        kill_and_wait_restart(fault_stack, "postgres")
+    finally:
+        fault_stack.sandbox.clear_faults()
+    done = jobs.wait_status(fault_stack.scheduler(), job.id, jobs.TERMINAL, 300)
+    assert done.status == "completed"
+    assert jobs.stage(done, "download").succeeded == TRACKS
+    assert_library_matches(fault_stack, playlists, TRACKS)

@@ -128,8 +128,8 @@ def test_a_full_disk_pauses_the_job_with_its_reason(tmp_path: Path) -> None:
         **SMALL_CATALOG, CATALOGSYNC_MIN_FREE_BYTES=str(10**18), CATALOGSYNC_LIBRARY_ROOTS=str(second_disk)
     ) as full:
         stub = full.scheduler()
-        jobs.collect_and_sync(stub)
-        job = jobs.create(stub, "download_only", playlist_ids=jobs.playlist_ids(stub, "netease")[:1])
+        playlist = jobs.collect_and_sync_first(stub, "netease")
+        job = jobs.create(stub, "download_only", playlist_ids=[playlist])
         paused = jobs.wait_status(stub, job.id, {"paused"}, 120)
         assert "disk low" in paused.pause_reason and str(full.library_root) in paused.pause_reason
         assert "set a new library root" in paused.pause_reason

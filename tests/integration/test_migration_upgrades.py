@@ -4,8 +4,8 @@ same schema as a fresh one, with the same rows as a fresh database given those r
 For each earlier migration N (every migration found, so 0007+ are covered when they land): apply the
 migrations up to N one at a time, each followed by its representative rows
 (``tests/fixtures/migrations/NNNN.sql``, optional). Copy those rows into a freshly migrated database
-(the columns both have; the fresh one's defaults and CHECK constraints apply), upgrade the old one,
-and compare both: schema (columns, indexes, constraints, sequences, functions, triggers) and every
+(the columns both have; the fresh one's defaults and CHECK constraints apply; it is a clone of the
+session's migrated template), upgrade the old one, and compare both: schema (columns, indexes, constraints, sequences, functions, triggers) and every
 row. A column a later migration adds with a ``now()`` default differs by the time it ran and is left
 out; a migration that backfills a column must name it in ``BACKFILLED`` with why.
 """
@@ -133,15 +133,15 @@ async def _copy_rows(source: psycopg.AsyncConnection, target: psycopg.AsyncConne
 
 @pytest.mark.parametrize("version", EARLIER, ids=[f"from_{v:04d}" for v in EARLIER])
 async def test_a_database_at_an_earlier_migration_upgrades_to_the_fresh_schema_and_keeps_its_rows(
-    pg_server: PgServer, version: int
+    pg_server: PgServer, migrated_template: str, version: int
 ) -> None:
     old_name, fresh_name = unique_name("cs_old"), unique_name("cs_fresh")
-    old_url, fresh_url = pg_server.create(old_name), pg_server.create(fresh_name)
+    old_url = pg_server.create(old_name)
+    fresh_url = pg_server.create(fresh_name, template=migrated_template)  # freshly migrated, cloned
     old, fresh = await _connect(old_url), await _connect(fresh_url)
     try:
         assert await _build_at(old, version) >= 1, "every earlier database has rows"
         columns_before = await _columns(old)
-        await migrate(fresh)
         assert await _copy_rows(old, fresh) > 0
 
         upgraded = await migrate(old)

@@ -74,3 +74,13 @@ def collect_and_sync(stub: Stub, timeout: float = 180) -> None:
     for job_type in ("collect_only", "sync_only"):
         job = create(stub, job_type)
         assert wait_status(stub, job.id, TERMINAL, timeout).status == "completed"
+
+
+def collect_and_sync_first(stub: Stub, platform: str, timeout: float = 180) -> int:
+    """Collect one platform and sync only its first playlist (a catalog just big enough); its id."""
+    collect = create(stub, "collect_only", sources=[platform])
+    assert wait_status(stub, collect.id, TERMINAL, timeout).status == "completed"
+    playlist = playlist_ids(stub, platform)[0]
+    sync = create(stub, "sync_only", playlist_ids=[playlist])
+    assert wait_status(stub, sync.id, TERMINAL, timeout).status == "completed"
+    return playlist
