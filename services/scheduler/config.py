@@ -49,6 +49,7 @@ class Settings:
     poll_seconds: float
     min_free_bytes: int
     item_attempts: int
+    rate_limited_retry_seconds: float
     export_command: str
     export_workdir: str
     api_pool_size: int
@@ -82,6 +83,7 @@ class Settings:
             poll_seconds=env.float("CATALOGSYNC_POLL_SECONDS", 0.5, minimum=0.05),
             min_free_bytes=env.int("CATALOGSYNC_MIN_FREE_BYTES", 256 * 1024 * 1024, minimum=0),
             item_attempts=env.int("CATALOGSYNC_ITEM_ATTEMPTS", 3, minimum=1),
+            rate_limited_retry_seconds=env.float("CATALOGSYNC_RATE_LIMITED_RETRY_SECONDS", 30.0, minimum=0.1),
             export_command=env.str("CATALOG_EXPORT_COMMAND", ""),
             export_workdir=env.str("CATALOG_EXPORT_WORKDIR", ""),
             api_pool_size=env.int("CATALOGSYNC_DB_API_POOL_SIZE", 10, minimum=2),

@@ -70,6 +70,8 @@ def synced_stack() -> Iterator[Stack]:
         "CATALOGSYNC_SANDBOX_OVERLAP": "0",
         "CATALOGSYNC_SANDBOX_MEDIA_SCALE": "300",
         "CATALOGSYNC_SANDBOX_VIP": "0",
+        # A retried song whose sources are still cooling down from the faults waits 2 s, not 30.
+        "CATALOGSYNC_RATE_LIMITED_RETRY_SECONDS": "2",
     }
     with running_stack(**knobs) as stack:
         jobs.collect_and_sync(stack.scheduler())

@@ -65,31 +65,40 @@ def engine_settings(database_url: str, library_root: Path, port: int, **env: str
 
 
 @contextlib.asynccontextmanager
-async def running_engine(settings: Settings) -> AsyncIterator[Runner]:
-    """A runner looping in the background with its heartbeat and listener, as ``python -m`` runs it."""
+async def engine_context(settings: Settings) -> AsyncIterator[EngineContext]:
+    """What a scheduler process's engine works with (its pool, clients, listener), registered as alive."""
     pool = make_pool(settings.database_url, name="engine", max_size=8)
     await pool.open(wait=True, timeout=30)
     clients = Clients.open(settings)
-    listener = Listener(settings.database_url)
-    ctx = EngineContext(settings, pool, clients, listener)
+    ctx = EngineContext(settings, pool, clients, Listener(settings.database_url))
     async with pool.connection() as conn:
         await storage.set_library_root(conn, str(settings.library_root))
-    runner = Runner(ctx)
-    tasks = [
-        asyncio.create_task(listener.run()),
-        asyncio.create_task(recovery.heartbeat_forever(ctx)),
-        asyncio.create_task(runner.run()),
-    ]
+    await recovery.register(ctx)
     try:
-        yield runner
+        yield ctx
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await runner.shutdown(1.0)
         await recovery.mark_stopped(ctx)
         await clients.close()
         await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def running_engine(settings: Settings) -> AsyncIterator[Runner]:
+    """A runner looping in the background with its heartbeat and listener, as ``python -m`` runs it."""
+    async with engine_context(settings) as ctx:
+        runner = Runner(ctx)
+        tasks = [
+            asyncio.create_task(ctx.listener.run()),
+            asyncio.create_task(recovery.heartbeat_forever(ctx)),
+            asyncio.create_task(runner.run()),
+        ]
+        try:
+            yield runner
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runner.shutdown(1.0)
 
 
 SEED_SQL = (

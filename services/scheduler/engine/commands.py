@@ -66,6 +66,16 @@ async def _set_status(conn: Conn, job_id: int, status: str, expected: list[str],
     )
 
 
+async def _reopen(conn: Conn, job_id: int, status: str, stage_id: int) -> None:
+    """Requeued items need their stage open: a closed one runs again (the later ones are planned
+    again), also while the job is still running towards its end; a finished job queues again.
+    Called under the job's row lock, which the engine also takes before it closes a stage or
+    finishes a job, so neither acts on what the job looked like before this retry."""
+    await conn.execute(Q["reopen_stage"], {"job_id": job_id, "stage_id": stage_id})
+    if status in TERMINAL_STATUSES:
+        await _set_status(conn, job_id, "queued", [status])
+
+
 async def failed_items(conn: Conn, job_id: int) -> int:
     row = await (await conn.execute(Q["failed_items_of_job"], {"job_id": job_id})).fetchone()
     return int(row["failed"]) if row else 0
@@ -118,17 +128,15 @@ async def apply(conn: Conn, command: dict[str, Any]) -> list[int]:
             },
         )
         retried = await cursor.fetchone()
-        if retried is not None and status in TERMINAL_STATUSES:
-            await conn.execute(Q["reopen_stage"], {"job_id": job_id, "stage_id": retried["job_stage_id"]})
-            await _set_status(conn, job_id, "queued", [status])
+        if retried is not None:
+            await _reopen(conn, job_id, status, retried["job_stage_id"])
     elif name == "retry_failed":
         retried_rows = await (await conn.execute(Q["retry_failed_items"], {"job_id": job_id})).fetchall()
-        if retried_rows and status in TERMINAL_STATUSES:
+        if retried_rows:
             stages = await (await conn.execute(Q["job_stages"], {"job_id": job_id})).fetchall()
             retried_stages = {row["job_stage_id"] for row in retried_rows}
             first = next(stage for stage in stages if stage["id"] in retried_stages)
-            await conn.execute(Q["reopen_stage"], {"job_id": job_id, "stage_id": first["id"]})
-            await _set_status(conn, job_id, "queued", [status])
+            await _reopen(conn, job_id, status, first["id"])
     await conn.execute(Q["close_command"], {"command_id": command["id"], "status": "applied", "error": None})
     target = f" item {item['id']} ({item['label']})" if item else ""
     await record(conn, job_id, f"command_{name}", f"{name}{target} applied (job was {status})")

@@ -216,8 +216,15 @@ class Runner:
             return False
         if counts["running"] > 0 or (pool is not None and not pool.done):
             return False
-        status = "completed_with_errors" if counts["failed"] else "completed"
         async with self.ctx.pool.connection() as conn, conn.transaction():
+            # Commands take the job's row lock to retry items: under it, what is left is read again,
+            # so an item retried since the counts above is never closed into a finished stage.
+            await conn.execute(Q["lock_job"], {"job_id": job.id})
+            counts = await (await conn.execute(Q["stage_open_counts"], {"stage_id": stage["id"]})).fetchone()
+            assert counts is not None
+            if counts["waiting"] > 0 or counts["running"] > 0:
+                return False
+            status = "completed_with_errors" if counts["failed"] else "completed"
             closed = await (
                 await conn.execute(
                     Q["set_stage_status"],
@@ -325,17 +332,21 @@ class Runner:
                 await record(conn, job.id, "job_paused", paused["pause_reason"] or "paused")
 
     async def _finish_job(self, job: JobInfo, stages: list[dict[str, Any]]) -> None:
-        statuses = {s["status"] for s in stages}
-        if "failed" in statuses:
-            final = "failed"
-        elif "completed_with_errors" in statuses:
-            final = "completed_with_errors"
-        elif "canceled" in statuses:
-            final = "canceled"
-        else:
-            final = "completed"
-        error = next((s["error"] for s in stages if s["status"] == "failed" and s["error"]), None)
+        """Finish a running job whose ``stages`` are all closed, unless they changed since they were read.
+
+        Commands take the job's row lock to reopen a stage (a retried item); under that lock the
+        stages are read again, so a job reopened meanwhile (by this or another process) is never
+        finished on the strength of what it looked like before.
+        """
         async with self.ctx.pool.connection() as conn, conn.transaction():
+            locked = await (await conn.execute(Q["lock_job"], {"job_id": job.id})).fetchone()
+            if locked is None or locked["status"] != "running":
+                return
+            current = await (await conn.execute(Q["job_stages"], {"job_id": job.id})).fetchall()
+            if current != stages:
+                return
+            final = _final_status(stages)
+            error = next((s["error"] for s in stages if s["status"] == "failed" and s["error"]), None)
             done = await (
                 await conn.execute(
                     Q["set_job_status"],
@@ -351,3 +362,14 @@ class Runner:
             if done is not None:
                 summary = ", ".join(f"{s['stage']} {s['status']}" for s in stages)
                 await record(conn, job.id, "job_finished", f"{final}: {summary}")
+
+
+def _final_status(stages: list[dict[str, Any]]) -> str:
+    statuses = {s["status"] for s in stages}
+    if "failed" in statuses:
+        return "failed"
+    if "completed_with_errors" in statuses:
+        return "completed_with_errors"
+    if "canceled" in statuses:
+        return "canceled"
+    return "completed"

@@ -34,7 +34,6 @@ LYRICS_TIMEOUT_S = 30
 MAX_CANDIDATES = 3
 NON_MUSIC_REASON = "not music"
 RETRYABLE = (common_pb2.UPSTREAM, common_pb2.MISMATCH)
-RATE_LIMITED_RETRY_S = 30.0  # first cool-down; doubles per deferral up to RATE_LIMITED_MAX_WAIT_S
 RATE_LIMITED_MAX_WAIT_S = 600.0
 RATE_LIMITED_DEFERRALS = 8  # then the item fails (class rate_limited) and can be retried by hand
 
@@ -97,9 +96,12 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
     return outcome
 
 
-def _no_candidate(job: JobInfo, lease: Lease, resolved: resolver_pb2.ResolveResponse) -> Outcome:
+def _no_candidate(
+    job: JobInfo, lease: Lease, resolved: resolver_pb2.ResolveResponse, first_cool_down_s: float
+) -> Outcome:
     """What a resolution without candidates means: an outcome (unavailable, pinned none), a cool-down
-    (rate-limited: waits without using up attempts) or a retry."""
+    (rate-limited: waits without using up attempts, ``first_cool_down_s`` doubling per deferral up to
+    RATE_LIMITED_MAX_WAIT_S) or a retry."""
     song_id = lease.ref_id
     assert song_id is not None
     klass = resolved.failure_class
@@ -112,7 +114,7 @@ def _no_candidate(job: JobInfo, lease: Lease, resolved: resolver_pb2.ResolveResp
         klass = from_resolver(klass)
         deferrals = int(lease.payload.get("rate_limited_deferrals", 0))
         if klass == "rate_limited" and deferrals < RATE_LIMITED_DEFERRALS:
-            wait = min(RATE_LIMITED_MAX_WAIT_S, RATE_LIMITED_RETRY_S * 2**deferrals)
+            wait = min(RATE_LIMITED_MAX_WAIT_S, first_cool_down_s * 2**deferrals)
             message = f"rate_limited: {detail}; trying again in {wait:.0f}s"
             return Outcome.cool_down(message, klass, wait, {"rate_limited_deferrals": deferrals + 1})
         if klass == "rate_limited":
@@ -145,7 +147,7 @@ async def _fetch(
     song_id = lease.ref_id
     assert song_id is not None
     if not resolved.candidates:
-        return _no_candidate(job, lease, resolved)
+        return _no_candidate(job, lease, resolved, ctx.settings.rate_limited_retry_seconds)
     shared = await _same_source_file(ctx, resolved.candidates[0]) if not force else None
     if shared is not None:
         return _registered(

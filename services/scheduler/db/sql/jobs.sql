@@ -96,11 +96,13 @@ UPDATE job_stages
 RETURNING *;
 
 -- name: reopen_stage
--- A retried item brings its finished stage (and the later ones) back.
+-- A retried item brings its closed stage (and the later ones) back; an open stage is left as it is.
 UPDATE job_stages
    SET status = CASE WHEN id = %(stage_id)s THEN 'running' ELSE 'pending' END,
        finished_at = NULL, updated_at = now()
- WHERE job_id = %(job_id)s AND seq >= (SELECT seq FROM job_stages WHERE id = %(stage_id)s);
+ WHERE job_id = %(job_id)s AND seq >= (SELECT seq FROM job_stages WHERE id = %(stage_id)s)
+   AND (SELECT status FROM job_stages WHERE id = %(stage_id)s)
+       IN ('completed', 'completed_with_errors', 'failed', 'canceled');
 
 -- name: cancel_open_stages
 UPDATE job_stages SET status = 'canceled', finished_at = now(), updated_at = now()
