@@ -1,13 +1,16 @@
 """Console benchmark: the dashboard, a playlists page and a job under load, over a big catalog.
 
 A whole local stack (``catalogsync stack up``: embedded PostgreSQL, sandbox platforms, the five
-services, the gateway) on free ports. Into its database go, with COPY, 200,000 songs and 10,000
-playlists of 100 songs each (1,000,000 playlist-song links), a fifth of the songs with a file in
-the library. A sync_download job over sandbox playlists runs with throttled media (so it is
-downloading all along), and 50 browsers' event streams (``/api/events``) stay connected and read.
-Then, one request at a time, it times ``/api/dashboard``, a filtered ``/api/playlists`` page (the
-first and a deep one: keyword and status filters, 50 rows, page 20) and
-``/api/jobs/{id}``. The last line is one JSON object with the p50/p95 figures.
+services, the gateway) on free ports. Into its database go, with COPY, 200,000 songs, 10,000 synced
+playlists of 100 songs each (1,000,000 playlist-song links) and 1,000 unsynced ones, a fifth of the
+songs with a file in the library, linked so that every playlist status is well represented (the
+counters migration 0011's triggers keep are checked against a recount). A sync_download job over
+sandbox playlists runs with throttled media (so it is downloading all along), and 50 browsers'
+event streams (``/api/events``) stay connected and read. Then, one request at a time, it times
+``/api/dashboard``, a filtered ``/api/playlists`` page (keyword and status filters, 50 rows: the
+first page and the filter's last; the bench stops if either is empty), ``/api/jobs/{id}`` and
+``/api/jobs/{id}/playlists`` (the task tree's first level). The last line is one JSON object with
+the p50/p95 figures.
 
 ``python -m bench.console [--requests 200] [--clients 50]``
 """
