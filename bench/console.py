@@ -1,13 +1,16 @@
 """Console benchmark: the dashboard, a playlists page and a job under load, over a big catalog.
 
 A whole local stack (``catalogsync stack up``: embedded PostgreSQL, sandbox platforms, the five
-services, the gateway) on free ports. Into its database go, with COPY, 200,000 songs and 10,000
-playlists of 100 songs each (1,000,000 playlist-song links), a fifth of the songs with a file in
-the library. A sync_download job over sandbox playlists runs with throttled media (so it is
-downloading all along), and 50 browsers' event streams (``/api/events``) stay connected and read.
-Then, one request at a time, it times ``/api/dashboard``, a filtered ``/api/playlists`` page (the
-first and a deep one: keyword and status filters, 50 rows, page 20) and
-``/api/jobs/{id}``. The last line is one JSON object with the p50/p95 figures.
+services, the gateway) on free ports. Into its database go, with COPY, 200,000 songs, 10,000 synced
+playlists of 100 songs each (1,000,000 playlist-song links) and 1,000 unsynced ones, a fifth of the
+songs with a file in the library, linked so that every playlist status is well represented (the
+counters migration 0011's triggers keep are checked against a recount). A sync_download job over
+sandbox playlists runs with throttled media (so it is downloading all along), and 50 browsers'
+event streams (``/api/events``) stay connected and read. Then, one request at a time, it times
+``/api/dashboard``, a filtered ``/api/playlists`` page (keyword and status filters, 50 rows: the
+first page and the filter's last; the bench stops if either is empty), ``/api/jobs/{id}`` and
+``/api/jobs/{id}/playlists`` (the task tree's first level). The last line is one JSON object with
+the p50/p95 figures.
 
 ``python -m bench.console [--requests 200] [--clients 50]``
 """
@@ -34,11 +37,17 @@ from catalogsync.v1 import scheduler_pb2
 from tests.support.stack import Stack
 
 SONGS = 200_000
-PLAYLISTS = 10_000
+PLAYLISTS = 10_000  # synced, PER_PLAYLIST songs each
+UNSYNCED = 1_000  # never synced: no songs yet
 PER_PLAYLIST = 100  # 1,000,000 links
 DOWNLOADED_EVERY = 5  # every fifth song has a file in the library
+# A synced playlist's songs by (n // 10) % 4, so that each status is well represented (also among
+# the keyword's playlists, five in ten): all downloaded, none, or one in five (partial, twice).
+MIX = ("downloaded", "not_downloaded", "partial", "partial")
 MEDIA_BPS = "40000"  # sandbox media throttle: the job keeps downloading during the run
-KEYWORD = "mix"  # matches a tenth of the generated playlists
+KEYWORD = "mix"  # matches half of the generated playlists
+STATUS = "not_downloaded"  # a quarter of the synced ones: the keyword and status match 1,250 (25 pages)
+PAGE_SIZE = 50
 TARGET_MS = 100.0
 KEPT_LOGS = Path(tempfile.gettempdir()) / "catalogsync-bench-console-logs"
 
@@ -59,6 +68,18 @@ def first_id(conn: psycopg.Connection[Any], table: str) -> int:
     row = conn.execute(f"SELECT min(id) FROM {table} WHERE platform = 'bench'").fetchone()
     assert row is not None
     return int(row[0])
+
+
+def song_index(playlist: int, position: int) -> int:
+    """The generated song at a playlist's position (0-based), chosen by the playlist's mix."""
+    spread = playlist * 37 + position * 101  # 101 is 1 modulo 5: one song in five has a file
+    mix = MIX[(playlist // 10) % len(MIX)]
+    if mix == "downloaded":
+        return DOWNLOADED_EVERY * (spread % (SONGS // DOWNLOADED_EVERY))
+    if mix == "not_downloaded":
+        rank = spread % (SONGS - SONGS // DOWNLOADED_EVERY)  # the rank-th song without a file
+        return rank + rank // (DOWNLOADED_EVERY - 1) + 1
+    return spread % SONGS
 
 
 def generate(database_url: str) -> dict[str, float]:
@@ -82,8 +103,9 @@ def generate(database_url: str) -> dict[str, float]:
             conn,
             "COPY playlists (platform, remote_playlist_id, name, sync_status, track_count) FROM STDIN",
             (
-                f"bench\tp{n}\tbench {'mix' if n % 10 == 0 else 'list'} {n}\tsynced\t{PER_PLAYLIST}\n"
-                for n in range(PLAYLISTS)
+                f"bench\tp{n}\tbench {'mix' if n % 10 < 5 else 'list'} {n}\t"
+                f"{'synced' if n < PLAYLISTS else 'unsynced'}\t{PER_PLAYLIST}\n"
+                for n in range(PLAYLISTS + UNSYNCED)
             ),
         )
         first_playlist = first_id(conn, "playlists")
@@ -91,7 +113,7 @@ def generate(database_url: str) -> dict[str, float]:
             conn,
             "COPY playlist_songs (playlist_id, song_id, position) FROM STDIN",
             (
-                f"{first_playlist + p}\t{first_song + (p * 37 + position * 101) % SONGS}\t{position + 1}\n"
+                f"{first_playlist + p}\t{first_song + song_index(p, position)}\t{position + 1}\n"
                 for p in range(PLAYLISTS)
                 for position in range(PER_PLAYLIST)
             ),
@@ -113,6 +135,29 @@ def generate(database_url: str) -> dict[str, float]:
         )
         conn.execute("ANALYZE")
     return {"generate_s": round(time.monotonic() - started, 1)}
+
+
+def check_counters(database_url: str) -> dict[str, int]:
+    """The generated playlists by status (from the counters migration 0011's triggers keep), and how
+    many playlists' counters differ from a recount of their links: the page is only as true as they."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT CASE WHEN sync_status <> 'synced' THEN 'unsynced'"
+            "            WHEN linked_songs > 0 AND downloaded_songs >= linked_songs THEN 'downloaded'"
+            "            WHEN downloaded_songs > 0 THEN 'partial' ELSE 'not_downloaded' END, count(*)"
+            "  FROM playlists WHERE platform = 'bench' GROUP BY 1"
+        ).fetchall()
+        wrong = conn.execute(
+            "SELECT count(*) FROM playlists p LEFT JOIN"
+            " (SELECT ps.playlist_id, count(*) AS linked, count(*) FILTER (WHERE EXISTS ("
+            "     SELECT 1 FROM file_assets a JOIN file_locations l ON l.file_asset_id = a.id"
+            "      AND l.status = 'active' WHERE a.song_id = ps.song_id)) AS downloaded"
+            "    FROM playlist_songs ps GROUP BY ps.playlist_id) c ON c.playlist_id = p.id"
+            " WHERE p.platform = 'bench'"
+            "   AND (p.linked_songs, p.downloaded_songs) <> (coalesce(c.linked, 0), coalesce(c.downloaded, 0))"
+        ).fetchone()
+    assert wrong is not None
+    return {**{f"catalog_{status}": int(n) for status, n in rows}, "counters_wrong": int(wrong[0])}
 
 
 def start_download_job(stack: Stack) -> int:
@@ -157,6 +202,10 @@ async def follow_events(http: httpx.AsyncClient, counts: list[int], index: int) 
                 counts[index] += 1
 
 
+def playlist_filter(page: int) -> dict[str, str | int]:
+    return {"keyword": KEYWORD, "status": STATUS, "page": page, "page_size": PAGE_SIZE}
+
+
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
@@ -187,19 +236,37 @@ async def measure(stack: Stack, job_id: int, requests: int, clients: int) -> dic
             answer.raise_for_status()
 
         async def playlists(page: int) -> None:
-            await get("/api/playlists", keyword=KEYWORD, status="not_downloaded", page=page, page_size=50)
+            await get("/api/playlists", **playlist_filter(page))
 
         figures: dict[str, Any] = {}
+        first_page = (await http.get("/api/playlists", params=playlist_filter(1))).json()
+        deep_page_number = first_page["pages"]
+        deep_page = (await http.get("/api/playlists", params=playlist_filter(deep_page_number))).json()
+        figures["playlists_matched"] = first_page["total"]
+        figures["playlists_deep_page"] = deep_page_number
+        print(
+            f"filter keyword={KEYWORD} status={STATUS}: {first_page['total']} playlists match;"
+            f" page 1 has {len(first_page['playlists'])} rows, page {deep_page_number} (the last)"
+            f" has {len(deep_page['playlists'])}",
+            flush=True,
+        )
+        assert first_page["playlists"] and deep_page["playlists"], "the timed pages would be empty"
         figures["dashboard_p50_ms"], figures["dashboard_p95_ms"] = await timed(
             "/api/dashboard", requests, lambda: get("/api/dashboard")
         )
         first = await timed("playlists, first page", requests // 2, lambda: playlists(1))
-        deep = await timed("playlists, deep page", requests // 2, lambda: playlists(20))
+        deep = await timed("playlists, deep page", requests // 2, lambda: playlists(deep_page_number))
         figures["playlists_first_p50_ms"], figures["playlists_first_p95_ms"] = first
         figures["playlists_deep_p50_ms"], figures["playlists_deep_p95_ms"] = deep
         figures["playlists_p95_ms"] = max(first[1], deep[1])
         figures["job_p50_ms"], figures["job_p95_ms"] = await timed(
             "/api/jobs/{id}", requests, lambda: get(f"/api/jobs/{job_id}")
+        )
+        tree = (await http.get(f"/api/jobs/{job_id}/playlists")).json()
+        figures["job_playlists_rows"] = len(tree.get("playlists", []))
+        print(f"the job's tree: {figures['job_playlists_rows']} playlists", flush=True)
+        figures["job_playlists_p50_ms"], figures["job_playlists_p95_ms"] = await timed(
+            "/api/jobs/{id}/playlists", requests, lambda: get(f"/api/jobs/{job_id}/playlists")
         )
         job = (await http.get(f"/api/jobs/{job_id}", params={"events": 0})).json()
         figures["job_status_at_end"] = job["status"]
@@ -229,6 +296,11 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"generated {SONGS:,} songs, {PLAYLISTS * PER_PLAYLIST:,} links in {figures['generate_s']} s"
             )
+            figures.update(check_counters(stack.database_url))
+            print(
+                "bench playlists by status:", {k: v for k, v in figures.items() if k.startswith("catalog_")}
+            )
+            print(f"playlists whose counters differ from a recount: {figures['counters_wrong']}")
             job_id = start_download_job(stack)
             print(
                 f"download job #{job_id} running; {args.clients} event streams; {args.requests} requests each"
@@ -239,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             logs = Path(folder) / "logs"
             if logs.exists():  # kept for a look after the run (the workspace is removed)
                 shutil.copytree(logs, KEPT_LOGS, dirs_exist_ok=True)
-    for name in ("dashboard", "playlists_first", "playlists_deep", "job"):
+    for name in ("dashboard", "playlists_first", "playlists_deep", "job", "job_playlists"):
         print(
             f"{name:>16}: p50 {figures[name + '_p50_ms']:7.1f} ms   p95 {figures[name + '_p95_ms']:7.1f} ms"
         )

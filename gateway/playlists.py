@@ -98,11 +98,26 @@ def _selection(body: Selection) -> scheduler_pb2.PlaylistSelection:
 
 
 def playlist_row(msg: scheduler_pb2.Playlist) -> dict[str, Any]:
-    data = convert.message(msg)
-    data.update(id=msg.id, play_count=msg.play_count)  # numbers, not the strings JSON gives int64
-    data["status_label"] = PLAYLIST_STATUSES.get(msg.status, msg.status)
-    data["percent"] = round(100 * msg.downloaded_count / msg.song_count) if msg.song_count else 0
-    return data
+    """One row of the page, field by field (a tenth of MessageToDict's cost: a page has up to 1,000)."""
+    return {
+        "id": msg.id,
+        "platform": msg.platform,
+        "remote_playlist_id": msg.remote_playlist_id,
+        "name": msg.name,
+        "kind": msg.kind,
+        "track_count": msg.track_count,
+        "song_count": msg.song_count,
+        "downloaded_count": msg.downloaded_count,
+        "sync_status": msg.sync_status,
+        "wanted": msg.wanted,
+        "play_count": msg.play_count,
+        "source_url": msg.source_url,
+        "running_count": msg.running_count,
+        "status": msg.status,
+        "hint": msg.hint,
+        "status_label": PLAYLIST_STATUSES.get(msg.status, msg.status),
+        "percent": round(100 * msg.downloaded_count / msg.song_count) if msg.song_count else 0,
+    }
 
 
 async def _zip_response(

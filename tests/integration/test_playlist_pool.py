@@ -212,6 +212,8 @@ async def test_the_pool_filters_by_each_status_platform_kind_keyword_and_pages(
         assert await names(stub, catalog, platform="qq") == {"not_downloaded", "partial"}
         assert await names(stub, catalog, pool_kind="toplist") == {"not_downloaded", "empty", "downloading"}
         assert await names(stub, catalog, keyword="PARTIAL") == {"partial"}
+        assert await names(stub, catalog, keyword="_") == {"not_downloaded"}  # literal, not a wildcard
+        assert await names(stub, catalog, keyword="%") == set()
         assert await names(stub, catalog, platform="", pool_kind="", status="", keyword="") == set(
             catalog.ids
         )
