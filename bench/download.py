@@ -55,6 +55,7 @@ from sandbox import audio
 from sandbox.hosts import override_string
 from services.scheduler.catalog import song_snapshot
 from services.scheduler.db.queries import Q
+from services.scheduler.stages.download import MAX_CANDIDATES
 
 BIG_HOST = "bench-big.kuwo.cn"  # a platform-like host the downloader is told to send to the file server
 TERMINAL = {"completed", "completed_with_errors", "failed", "canceled"}
@@ -97,7 +98,10 @@ async def media_urls(url: str, resolver_port: int) -> list[Fetch]:
 
         async def one(snapshot: common_pb2.SongSnapshot) -> Fetch | None:
             async with gate:
-                reply = await stub.Resolve(resolver_pb2.ResolveRequest(song=snapshot, max_candidates=1))
+                # As many candidates as the job asks for: the job then probes no file the
+                # sandbox has not generated yet (generating it would be timed as the system's).
+                request = resolver_pb2.ResolveRequest(song=snapshot, max_candidates=MAX_CANDIDATES)
+                reply = await stub.Resolve(request)
             if not reply.candidates:
                 return None
             best = reply.candidates[0]

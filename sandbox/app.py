@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from catalogsync.vocabulary import DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
 from sandbox import ids
 from sandbox.catalog import Catalog
+from sandbox.media_cache import Media
 
 PLATFORM_MODULES = ("netease", "qq", "kuwo", "migu", "kugou", "qianqian", "shortlinks")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver", ""})
@@ -146,7 +147,7 @@ def _fault(request: Request) -> FaultRule | None:
     return fault
 
 
-def media_response(request: Request, data: bytes, content_type: str, counter_key: str) -> Response:
+def media_response(request: Request, data: Media, content_type: str, counter_key: str) -> Response:
     """Serve media bytes with HEAD, Range, throttling and truncation faults."""
     state: SandboxState = request.app.state.sandbox
     total = len(data)

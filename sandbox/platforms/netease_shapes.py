@@ -353,7 +353,7 @@ def song_url(catalog: Catalog, song_id: int, level: str, vip: bool = False) -> d
     if not vip and ceiling == "flac":
         ceiling = "320k"  # lossless levels need a VIP login
     quality = catalog.best_quality(SOURCE, key, ceiling)
-    md5 = hashlib.md5(catalog.media(SOURCE, key, quality.label)).hexdigest()
+    md5 = catalog.media_md5(SOURCE, key, quality.label)
     return url_entry(
         song_id,
         url=media_url(song_id, quality.label, quality.ext, md5),

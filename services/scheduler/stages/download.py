@@ -14,7 +14,6 @@ import logging
 from typing import Any
 
 import grpc
-from google.protobuf.json_format import MessageToDict
 
 from catalogsync.units import human_bytes
 from catalogsync.v1 import common_pb2, downloader_pb2, resolver_pb2
@@ -26,6 +25,7 @@ from services.scheduler.engine.leases import Lease
 from services.scheduler.engine.outcome import Outcome
 from services.scheduler.failures import UNAVAILABLE_CLASSES, from_failure_kind, from_resolver
 from services.scheduler.pins import PINNED_NONE_REASON, resolve_pin
+from services.scheduler.stages.considered import considered_json
 from services.scheduler.storage import active_root, record_download_failure, register_download
 
 log = logging.getLogger(__name__)
@@ -89,10 +89,7 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
         timeout=RESOLVE_TIMEOUT_S,
     )
     outcome = await _fetch(ctx, job, lease, worker, resolved, snapshot, root, lost, force)
-    outcome.candidates = [
-        MessageToDict(c, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
-        for c in resolved.considered
-    ]
+    outcome.candidates = considered_json(resolved.considered)
     return outcome
 
 
