@@ -175,21 +175,20 @@ async def _write(
     songs, artists = rows.songs, rows.artists
     async with conn.pipeline(), conn.transaction():
         if songs.platforms:
-            await conn.execute(
-                Q["write_songs"],
-                {
-                    "platforms": songs.platforms,
-                    "remote_ids": songs.remote_ids,
-                    "names": songs.names,
-                    "singers": songs.singers,
-                    "albums": songs.albums,
-                    "durations": songs.durations,
-                    "covers": songs.covers,
-                    "non_music": songs.non_music,
-                    "reasons": songs.reasons,
-                    "metadata": songs.metadata,
-                },
-            )
+            song_params = {
+                "platforms": songs.platforms,
+                "remote_ids": songs.remote_ids,
+                "names": songs.names,
+                "singers": songs.singers,
+                "albums": songs.albums,
+                "durations": songs.durations,
+                "covers": songs.covers,
+                "non_music": songs.non_music,
+                "reasons": songs.reasons,
+                "metadata": songs.metadata,
+            }
+            await conn.execute(Q["update_songs"], song_params)
+            await conn.execute(Q["insert_songs"], song_params)
         await conn.execute(
             Q["write_playlist_songs"],
             {
