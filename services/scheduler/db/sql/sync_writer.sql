@@ -27,7 +27,9 @@ UPDATE songs s
  WHERE s.id = c.id;
 
 -- name: insert_songs
--- The playlist's new songs (the same arrays, sorted by the caller: consistent lock order).
+-- The playlist's new songs, inserted in key order (consistent lock order). Songs
+-- that exist are left out before the insert: a conflicting insert would wait for a sync updating
+-- that song, while that sync may wait for this one's updated rows.
 WITH fetched AS (
     SELECT platform, remote_id, name, singers, album, duration_s, cover_url, non_music,
            nullif(reason, '') AS reason, metadata::jsonb AS metadata
@@ -39,7 +41,9 @@ WITH fetched AS (
 INSERT INTO songs (platform, remote_song_id, name, singers, album, duration_s, cover_url, non_music,
                    non_music_reason, metadata)
 SELECT platform, remote_id, name, singers, album, duration_s, cover_url, non_music, reason, metadata
-  FROM fetched
+  FROM fetched f
+ WHERE NOT EXISTS (SELECT 1 FROM songs s WHERE s.platform = f.platform AND s.remote_song_id = f.remote_id)
+ ORDER BY f.platform, f.remote_id
     ON CONFLICT (platform, remote_song_id) DO NOTHING;
 
 -- name: write_playlist_songs
