@@ -1,8 +1,10 @@
 """The sync writer: one fetched playlist becomes its songs, positions, derived artists and links.
 
 Set-based and cheap for the database and for this process:
-- one statement per table, the rows as *binary* array parameters (no text array literals to
-  escape), all statements sent in one pipeline (one round trip per playlist);
+- one statement per table (two for songs: changed ones updated, then new ones inserted, each in
+  key order so concurrent syncs of overlapping playlists never deadlock), the rows as *binary*
+  array parameters (no text array literals to escape), all statements sent in one pipeline (one
+  round trip per playlist);
 - ids are joined in SQL on the natural keys, so nothing waits for a statement's answer;
 - existing songs and artists are updated only where something changed, so the songs many
   playlists share are neither rewritten nor locked by every sync; artist pools are created once
