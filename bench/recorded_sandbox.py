@@ -91,6 +91,7 @@ def main(argv: list[str]) -> int:
         overlap=args.overlap,
         non_music=args.non_music,
         hostile=args.hostile,
+        qq_gateway_page=args.qq_gateway_page,
     )
     with open(log_path, "a", encoding="utf-8") as out:
         app = RequestLog(SandboxApp(Catalog(config)), out)

@@ -45,6 +45,8 @@ from sandbox.catalog import DISCOVERY_PLATFORMS
 from sandbox.hosts import override_string
 
 OVERLAP = 0.5
+# The real QQ gateway serves the 100 songs per page its clients ask for (shared/platforms/qq.md).
+QQ_GATEWAY_PAGE = 100
 # What a sync writes, parents first (the order COPY needs).
 TABLES = ("songs", "artists", "playlist_songs", "artist_songs", "pool_artists")
 TERMINAL = {"completed", "completed_with_errors", "failed", "canceled"}
@@ -86,6 +88,7 @@ def recorded_sandbox(folder: Path, playlists_per_platform: int, tracks: int) -> 
     port, log = free_port(), folder / "sandbox-requests.jsonl"
     args = ["--port", str(port), "--playlists", str(playlists_per_platform), "--toplists", "0"]
     args += ["--tracks", str(tracks), "--overlap", str(OVERLAP), "--non-music", "0"]
+    args += ["--qq-gateway-page", str(QQ_GATEWAY_PAGE)]
     with (folder / "sandbox.log").open("ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bench.recorded_sandbox", str(log), *args],

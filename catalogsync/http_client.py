@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from prometheus_client import Counter
 
+from catalogsync import json_text
 from catalogsync.settings import EnvReader
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ def parse_json(platform: str, url: str, text: str) -> Any:
     if match:
         body = match.group("body")
     try:
-        return json.loads(body)
+        return json_text.loads(body)
     except json.JSONDecodeError as exc:
         if "'" in body and '"' not in body:
             try:

@@ -40,6 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("CATALOGSYNC_SANDBOX_HARD_CASES", "") in ("1", "true", "yes"),
         help="twins, version decoys ranked first and served downgrades (CATALOGSYNC_SANDBOX_HARD_CASES=1)",
     )
+    parser.add_argument(
+        "--qq-gateway-page",
+        type=int,
+        default=defaults.qq_gateway_page,
+        help="songs per page of QQ's gateway playlist routes (the real gateway: 100)",
+    )
     parser.add_argument("--media-bps", type=int, default=0, help="throttle media to this many bytes/s")
     parser.add_argument(
         "--media-cache", type=Path, default=None, help="keep generated media files in this folder"
@@ -61,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         non_music=args.non_music,
         hostile=args.hostile,
         hard_cases=args.hard_cases,
+        qq_gateway_page=args.qq_gateway_page,
     )
     cache = MediaCache(args.media_cache) if args.media_cache else None
     app = SandboxApp(Catalog(config, cache))

@@ -52,6 +52,9 @@ class CatalogConfig:
     non_music: int = 1  # non-music rows (video entries) in the first QQ toplist
     hostile: bool = False  # include hostile names: ../, /, NUL, 300 characters, reserved names
     hard_cases: bool = False  # twins, decoys ranked first, served downgrades (see hard_cases)
+    # Songs per page of QQ's gateway playlist routes. The real gateway serves the 100 clients ask
+    # for; the small default makes small test catalogs exercise paging.
+    qq_gateway_page: int = 4
 
 
 @dataclass(frozen=True)

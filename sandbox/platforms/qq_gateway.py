@@ -4,7 +4,8 @@ Requests (POST body, or GET ``data=``): toplist ``GetAll``/``GetDetail``, search
 ``DoSearchForQQMusicMobile`` (answers nothing unless ``comm`` is the app style ``ct 11``),
 ``CgiGetVkey`` (POST only: the GET form answers an empty ``purl``), the playlist routes
 ``aiDissInfo.uniform_get_Dissinfo`` and ``DissInfo.CgiGetDiss`` (pages of at most
-``DISS_MAX_PAGE`` songs) and the "who am I" ``GetLoginUserInfo``.
+``CatalogConfig.qq_gateway_page`` songs, ``DISS_MAX_PAGE`` by default) and the
+"who am I" ``GetLoginUserInfo``.
 
 The test account: ``uin=VIP_UIN`` with ``qqmusic_key``/``qm_keyst`` = ``VIP_KEY``, as cookies or
 as ``qq``/``authst`` in ``comm``. With it, VIP-only songs and the 320k/FLAC files are served
@@ -22,14 +23,14 @@ from typing import Any
 from starlette.requests import Request
 
 from sandbox import ids
-from sandbox.catalog import VARIANTS, Catalog, Playlist
+from sandbox.catalog import VARIANTS, Catalog, CatalogConfig, Playlist
 from sandbox.platforms import qq_shapes as shapes
 
 VIP_UIN = "10001"
 VIP_KEY = "Q_H_L_sandboxvipkey0123456789"
 BAD_REQUEST = 500001
 LOGIN_REFUSED = 1000
-DISS_MAX_PAGE = 4
+DISS_MAX_PAGE = CatalogConfig.qq_gateway_page
 APP_CT = frozenset({"11", 11})
 SIP = [f"http://{host}/" for host in ("ws.stream.qqmusic.qq.com", "isure.stream.qqmusic.qq.com")]
 # Which route serves a square playlist (by index % 3): the legacy CGI, aiDissInfo, CgiGetDiss.
@@ -197,7 +198,8 @@ def dissinfo(route: int) -> Callable[[Catalog, dict[str, Any], Call], dict[str, 
             return {"dirinfo": {}, "songlist": [], "total_song_num": 0, "code": 0}
         keys = playlist.track_keys
         begin = max(0, _int(param.get("song_begin"), 0))
-        count = min(max(0, _int(param.get("song_num"), DISS_MAX_PAGE)), DISS_MAX_PAGE)
+        most = catalog.config.qq_gateway_page
+        count = min(max(0, _int(param.get("song_num"), most)), most)
         return {
             "code": 0,
             "dirinfo": shapes.dirinfo(playlist, len(keys)),

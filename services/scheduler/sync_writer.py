@@ -1,8 +1,10 @@
 """The sync writer: one fetched playlist becomes its songs, positions, derived artists and links.
 
 Set-based and cheap for the database and for this process:
-- one statement per table, the rows as *binary* array parameters (no text array literals to
-  escape), all statements sent in one pipeline (one round trip per playlist);
+- one statement per table (two for songs: changed ones updated, then new ones inserted, each in
+  key order so concurrent syncs of overlapping playlists never deadlock), the rows as *binary*
+  array parameters (no text array literals to escape), all statements sent in one pipeline (one
+  round trip per playlist);
 - ids are joined in SQL on the natural keys, so nothing waits for a statement's answer;
 - existing songs and artists are updated only where something changed, so the songs many
   playlists share are neither rewritten nor locked by every sync; artist pools are created once
@@ -175,21 +177,20 @@ async def _write(
     songs, artists = rows.songs, rows.artists
     async with conn.pipeline(), conn.transaction():
         if songs.platforms:
-            await conn.execute(
-                Q["write_songs"],
-                {
-                    "platforms": songs.platforms,
-                    "remote_ids": songs.remote_ids,
-                    "names": songs.names,
-                    "singers": songs.singers,
-                    "albums": songs.albums,
-                    "durations": songs.durations,
-                    "covers": songs.covers,
-                    "non_music": songs.non_music,
-                    "reasons": songs.reasons,
-                    "metadata": songs.metadata,
-                },
-            )
+            song_params = {
+                "platforms": songs.platforms,
+                "remote_ids": songs.remote_ids,
+                "names": songs.names,
+                "singers": songs.singers,
+                "albums": songs.albums,
+                "durations": songs.durations,
+                "covers": songs.covers,
+                "non_music": songs.non_music,
+                "reasons": songs.reasons,
+                "metadata": songs.metadata,
+            }
+            await conn.execute(Q["update_songs"], song_params)
+            await conn.execute(Q["insert_songs"], song_params)
         await conn.execute(
             Q["write_playlist_songs"],
             {

@@ -7,11 +7,11 @@ entities (unescaped once); artists are one ``&``-joined string plus the first id
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from catalogsync import json_text
 from catalogsync.http_client import UpstreamError
 from catalogsync.platforms.kuwo import PLATFORM, plain_text, split_artist_names, to_int
 from catalogsync.v1 import common_pb2
@@ -35,7 +35,7 @@ def toplist_url(bang_id: str) -> str:
 
 
 def _raw(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return json_text.dumps(value)
 
 
 def web_data(payload: Any, url: str, what: str) -> Any:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from catalogsync import json_text
 from catalogsync.http_client import UpstreamError
 from catalogsync.platforms.netease_api import PLATFORM, WEB_BASE
 from catalogsync.platforms.netease_songs import read_song
@@ -77,7 +77,7 @@ def playlist_summary(item: Any, kind: common_pb2.DiscoveryKind, url: str) -> com
         track_count=_int(item.get("trackCount")),
         description=_str(item.get("description")),
         source_url=source_url(remote_id, kind),
-        metadata_json=json.dumps(metadata, ensure_ascii=False),
+        metadata_json=json_text.dumps(metadata),
     )
 
 
@@ -134,5 +134,5 @@ def song_snapshot(song: dict[str, Any]) -> common_pb2.SongSnapshot:
         album=info.album,
         duration_s=info.duration_s,
         cover_url=info.cover_url,
-        metadata_json=json.dumps(song, ensure_ascii=False),
+        metadata_json=json_text.dumps(song),
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from catalogsync import json_text
 from catalogsync.http_client import UpstreamError
 from catalogsync.platforms.qq import (
     PLATFORM,
@@ -31,7 +31,7 @@ def toplist_url(top_id: str) -> str:
 
 
 def _raw(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return json_text.dumps(value)
 
 
 def snapshot(song: QQSong, raw: dict[str, Any]) -> common_pb2.SongSnapshot:

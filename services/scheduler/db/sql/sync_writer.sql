@@ -1,7 +1,9 @@
--- name: write_songs
--- One playlist's unique tracks (sorted by the caller: consistent lock order), binary arrays. New
--- songs are inserted; existing ones are updated only where something changed, so songs shared by
--- many playlists are neither rewritten nor locked by every sync. Metadata arrives as JSON text.
+-- name: update_songs
+-- One playlist's unique tracks as binary arrays; metadata arrives as JSON text. Existing songs are
+-- updated only where something changed, so songs shared by many playlists are neither rewritten nor
+-- locked by every sync. The changed rows are locked in key order before any insert (insert_songs
+-- runs next): two syncs that both change shared songs (a song's snapshot differs between a
+-- platform's routes) then wait for each other in one order instead of deadlocking.
 WITH fetched AS (
     SELECT platform, remote_id, name, singers, album, duration_s, cover_url, non_music,
            nullif(reason, '') AS reason, metadata::jsonb AS metadata
@@ -9,20 +11,40 @@ WITH fetched AS (
                   %(albums)b::text[], %(durations)b::int[], %(covers)b::text[], %(non_music)b::bool[],
                   %(reasons)b::text[], %(metadata)b::text[])
            AS s (platform, remote_id, name, singers, album, duration_s, cover_url, non_music, reason, metadata)
-), inserted AS (
-    INSERT INTO songs (platform, remote_song_id, name, singers, album, duration_s, cover_url, non_music,
-                       non_music_reason, metadata)
-    SELECT platform, remote_id, name, singers, album, duration_s, cover_url, non_music, reason, metadata
-      FROM fetched
-    ON CONFLICT (platform, remote_song_id) DO NOTHING
+), changed AS (
+    SELECT s.id, f.*
+      FROM fetched f
+      JOIN songs s ON s.platform = f.platform AND s.remote_song_id = f.remote_id
+     WHERE (s.name, s.singers, s.album, s.duration_s, s.cover_url, s.non_music, s.non_music_reason, s.metadata)
+           IS DISTINCT FROM (f.name, f.singers, f.album, f.duration_s, f.cover_url, f.non_music, f.reason, f.metadata)
+     ORDER BY s.platform, s.remote_song_id
+       FOR NO KEY UPDATE OF s
 )
 UPDATE songs s
-   SET name = f.name, singers = f.singers, album = f.album, duration_s = f.duration_s, cover_url = f.cover_url,
-       non_music = f.non_music, non_music_reason = f.reason, metadata = f.metadata, updated_at = now()
+   SET name = c.name, singers = c.singers, album = c.album, duration_s = c.duration_s, cover_url = c.cover_url,
+       non_music = c.non_music, non_music_reason = c.reason, metadata = c.metadata, updated_at = now()
+  FROM changed c
+ WHERE s.id = c.id;
+
+-- name: insert_songs
+-- The playlist's new songs, inserted in key order (consistent lock order). Songs
+-- that exist are left out before the insert: a conflicting insert would wait for a sync updating
+-- that song, while that sync may wait for this one's updated rows.
+WITH fetched AS (
+    SELECT platform, remote_id, name, singers, album, duration_s, cover_url, non_music,
+           nullif(reason, '') AS reason, metadata::jsonb AS metadata
+      FROM unnest(%(platforms)b::text[], %(remote_ids)b::text[], %(names)b::text[], %(singers)b::text[],
+                  %(albums)b::text[], %(durations)b::int[], %(covers)b::text[], %(non_music)b::bool[],
+                  %(reasons)b::text[], %(metadata)b::text[])
+           AS s (platform, remote_id, name, singers, album, duration_s, cover_url, non_music, reason, metadata)
+)
+INSERT INTO songs (platform, remote_song_id, name, singers, album, duration_s, cover_url, non_music,
+                   non_music_reason, metadata)
+SELECT platform, remote_id, name, singers, album, duration_s, cover_url, non_music, reason, metadata
   FROM fetched f
- WHERE s.platform = f.platform AND s.remote_song_id = f.remote_id
-   AND (s.name, s.singers, s.album, s.duration_s, s.cover_url, s.non_music, s.non_music_reason, s.metadata)
-       IS DISTINCT FROM (f.name, f.singers, f.album, f.duration_s, f.cover_url, f.non_music, f.reason, f.metadata);
+ WHERE NOT EXISTS (SELECT 1 FROM songs s WHERE s.platform = f.platform AND s.remote_song_id = f.remote_id)
+ ORDER BY f.platform, f.remote_id
+    ON CONFLICT (platform, remote_song_id) DO NOTHING;
 
 -- name: write_playlist_songs
 -- The playlist's tracks become exactly these songs at these positions (a new statement: it sees
