@@ -21,7 +21,7 @@ import pytest
 from tests.e2e.conftest import running_stack
 from tests.support.processes import ROOT, free_port, wait_for
 from tests.support.stack import CLI, Stack
-from tests.support.terminal import Terminal
+from tests.support.terminal import Terminal, interruptible
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
@@ -382,6 +382,7 @@ def test_ctrl_c_asks_on_a_terminal_and_leaves_the_job_running_without_one(cli_st
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=interruptible,
         )
         assert watcher.stderr is not None
         assert f"job {job_id}" in watcher.stderr.readline(), "it follows the job (one line per change)"

@@ -15,6 +15,12 @@ from types import TracebackType
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\r")
 
 
+def interruptible() -> None:
+    """Give the child the default Ctrl-C (a child inherits an ignored SIGINT, as under nohup or a
+    background job of a script, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Terminal:
     """The command's stdin, stdout and stderr are one pty (so ``isatty()`` is true for all three)."""
 
@@ -28,6 +34,7 @@ class Terminal:
             env={**env, "TERM": "xterm-256color", "COLUMNS": "160"},
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=interruptible,
         )
         os.close(replica)
         self._raw = ""
