@@ -12,8 +12,10 @@ from psycopg.types.json import Jsonb
 
 from catalogsync.v1 import collector_pb2, common_pb2, scheduler_pb2
 from catalogsync.vocabulary import DISCOVERY_KINDS, DISCOVERY_PLATFORMS, DOWNLOAD_SOURCES
+from services.scheduler import job_rows
 from services.scheduler.catalog import upsert_discovered, upsert_pool
 from services.scheduler.db.queries import Q
+from services.scheduler.db.snapshot import consistent_read
 from services.scheduler.db.types import Conn
 from services.scheduler.engine import jobdefs, lanes
 from services.scheduler.engine.journal import record
@@ -168,6 +170,13 @@ def _scope_message(scope: dict[str, Any]) -> scheduler_pb2.JobScope:
         no_lyrics=scope.get("no_lyrics", False),
         overwrite_lyrics=scope.get("overwrite_lyrics", False),
     )
+
+
+async def job_snapshot(conn: Conn, job_id: int) -> scheduler_pb2.Job | None:
+    """One job's full message, its row and counts read from one snapshot of the database."""
+    async with consistent_read(conn):
+        row = await job_rows.job(conn, job_id)
+        return None if row is None else (await snapshots(conn, [row]))[0]
 
 
 async def snapshots(conn: Conn, rows: Sequence[dict[str, Any]]) -> list[scheduler_pb2.Job]:

@@ -24,6 +24,7 @@ from services.scheduler import (
 )
 from services.scheduler.clients import Clients
 from services.scheduler.config import Settings
+from services.scheduler.db.snapshot import consistent_read
 from services.scheduler.db.types import Pool
 from services.scheduler.engine import commands
 from services.scheduler.engine.jobdefs import ALL_STATUSES, ITEM_STATUSES, STAGE_NAMES, TERMINAL_STATUSES
@@ -52,10 +53,10 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
 
     async def _job(self, job_id: int, context: Context) -> scheduler_pb2.Job:
         async with self._pool.connection() as conn:
-            row = await job_rows.job(conn, job_id)
-            if row is None:
-                await context.abort(grpc.StatusCode.NOT_FOUND, f"job {job_id} does not exist")
-            return (await jobs.snapshots(conn, [row]))[0]
+            job = await jobs.job_snapshot(conn, job_id)
+        if job is not None:
+            return job
+        await context.abort(grpc.StatusCode.NOT_FOUND, f"job {job_id} does not exist")
 
     def _settings_snapshot(self) -> dict[str, Any]:
         return {
@@ -107,7 +108,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
         bad = [s for s in request.statuses if s not in ALL_STATUSES]
         if bad:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"unknown statuses {bad}")
-        async with self._pool.connection() as conn:
+        async with self._pool.connection() as conn, consistent_read(conn):
             rows = await job_rows.jobs(conn, request.statuses, _page(request.limit, 50))
             return scheduler_pb2.ListJobsResponse(jobs=await jobs.snapshots(conn, rows))
 
@@ -145,15 +146,16 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     ) -> AsyncIterator[scheduler_pb2.JobUpdate]:
         queue = self._listener.subscribe()
         try:
-            async with self._pool.connection() as conn:
+            async with self._pool.connection() as conn, consistent_read(conn):
                 if request.job_id:
                     rows = await job_rows.jobs_by_ids(conn, [request.job_id])
-                    if not rows:
-                        await context.abort(grpc.StatusCode.NOT_FOUND, f"job {request.job_id} does not exist")
                 else:
                     rows = await job_rows.jobs(conn, [], 20)
-                for job in await jobs.snapshots(conn, rows):
-                    yield scheduler_pb2.JobUpdate(job=job)
+                first = await jobs.snapshots(conn, rows)
+            if request.job_id and not rows:
+                await context.abort(grpc.StatusCode.NOT_FOUND, f"job {request.job_id} does not exist")
+            for job in first:
+                yield scheduler_pb2.JobUpdate(job=job)
             if request.job_id and rows[0]["status"] in TERMINAL_STATUSES:
                 return
             while True:
@@ -170,10 +172,11 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
                     wanted |= {row["id"] for row in active}
                 if not wanted:
                     continue
-                async with self._pool.connection() as conn:
+                async with self._pool.connection() as conn, consistent_read(conn):
                     rows = await job_rows.jobs_by_ids(conn, sorted(wanted))
-                    for job in await jobs.snapshots(conn, rows):
-                        yield scheduler_pb2.JobUpdate(job=job)
+                    updates = await jobs.snapshots(conn, rows)
+                for job in updates:
+                    yield scheduler_pb2.JobUpdate(job=job)
                 if request.job_id and rows and rows[0]["status"] in TERMINAL_STATUSES:
                     return  # the final update of the one job watched: the stream ends
         finally:

@@ -136,3 +136,7 @@ SELECT * FROM job_events ORDER BY id DESC LIMIT %(limit)s;
 
 -- name: notify_jobs
 SELECT pg_notify('catalogsync_jobs', %(payload)s);
+
+-- name: consistent_read
+-- First statement of a read-only transaction whose statements must all see one snapshot.
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
