@@ -30,7 +30,7 @@ from services.scheduler.db.types import Conn
 from services.scheduler.engine import commands, lanes, planning, recovery
 from services.scheduler.engine.background import BackgroundWork
 from services.scheduler.engine.context import EngineContext, JobInfo, StageHooks
-from services.scheduler.engine.jobdefs import TERMINAL_STATUSES
+from services.scheduler.engine.jobdefs import ACTIVE_STATUSES, TERMINAL_STATUSES
 from services.scheduler.engine.journal import record
 from services.scheduler.engine.notify import Change
 from services.scheduler.engine.workers import StagePool
@@ -334,13 +334,16 @@ class Runner:
     async def _finish_job(self, job: JobInfo, stages: list[dict[str, Any]]) -> None:
         """Finish a running job whose ``stages`` are all closed, unless they changed since they were read.
 
+        A pause asked for once the last stage closed finishes the job too: nothing is left to pause,
+        and a job left ``pause_requested`` would hold its lane until someone resumed it.
+
         Commands take the job's row lock to reopen a stage (a retried item); under that lock the
         stages are read again, so a job reopened meanwhile (by this or another process) is never
         finished on the strength of what it looked like before.
         """
         async with self.ctx.pool.connection() as conn, conn.transaction():
             locked = await (await conn.execute(Q["lock_job"], {"job_id": job.id})).fetchone()
-            if locked is None or locked["status"] != "running":
+            if locked is None or locked["status"] not in ACTIVE_STATUSES:
                 return
             current = await (await conn.execute(Q["job_stages"], {"job_id": job.id})).fetchall()
             if current != stages:
@@ -353,7 +356,7 @@ class Runner:
                     {
                         "job_id": job.id,
                         "status": final,
-                        "expected": ["running"],
+                        "expected": sorted(ACTIVE_STATUSES),
                         "pause_reason": None,
                         "error": error,
                     },
