@@ -158,6 +158,14 @@ def assemble(jobs: list[JobRow], catalog: Catalog) -> Board:
     )
 
 
+def with_newer_jobs(board: Board, catalog: Catalog, newer: list[JobRow]) -> Board:
+    """``board`` with ``newer`` snapshots of jobs in place of their rows (new jobs added), newest
+    first, and the cards and workers counted again from them."""
+    rows = {int(row["id"]): row for row in board["task_rows"]}
+    rows.update((int(job["id"]), job) for job in newer)
+    return assemble([rows[job_id] for job_id in sorted(rows, reverse=True)], catalog)
+
+
 def running(jobs: list[JobRow]) -> bool:
     return any(job["status"] in ("running", "pause_requested") for job in jobs)
 

@@ -80,7 +80,7 @@ async def get_job(scheduler: SchedulerApi, job_id: JobIdPath, events: EventsQuer
 
 
 @router.post("/api/jobs", status_code=201)
-async def create_job(scheduler: SchedulerApi, body: JobRequest) -> dict[str, Any]:
+async def create_job(scheduler: SchedulerApi, feed: Feed, body: JobRequest) -> dict[str, Any]:
     scope = scheduler_pb2.JobScope(
         playlist_ids=body.playlist_ids,
         sources=body.sources,
@@ -98,7 +98,9 @@ async def create_job(scheduler: SchedulerApi, body: JobRequest) -> dict[str, Any
         scheduler_pb2.CreateJobRequest(job_type=body.job_type, scope=scope, requested_by="console"),
         timeout=60,
     )
-    return convert.job(job)
+    created = convert.job(job)
+    feed.created(created)
+    return created
 
 
 @router.post("/api/jobs/{job_id}/commands")

@@ -26,7 +26,7 @@ from prometheus_client import Counter, Gauge
 from catalogsync.grpc_types import SchedulerStub
 from catalogsync.v1 import scheduler_pb2
 from gateway import convert
-from gateway.board import Board, Catalog, read_board, running
+from gateway.board import Board, Catalog, read_board, running, with_newer_jobs
 
 Scheduler = Callable[[], SchedulerStub]
 Event = dict[str, Any]
@@ -85,11 +85,14 @@ class JobFeed:
         self._scheduler = scheduler
         self._subscribers: set[Subscriber] = set()
         self._latest: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._arrived: dict[int, int] = {}  # job id → number of the update that brought its snapshot
+        self._updates = 0
         self._task: asyncio.Task[None] | None = None
         self._summary: dict[str, Any] | None = None
         self._board: Board | None = None  # the last summary's whole board, while jobs were running
         self._catalog: Catalog | None = None
         self._board_at = 0.0
+        self._board_updates = 0  # updates that had arrived when the board's read began
         self._summary_task: asyncio.Task[None] | None = None
         self._summary_due = False
 
@@ -118,10 +121,12 @@ class JobFeed:
 
     def _publish(self, job: dict[str, Any]) -> None:
         job_id = int(job["id"])
+        self._updates += 1
         self._latest[job_id] = job
+        self._arrived[job_id] = self._updates
         self._latest.move_to_end(job_id)
         while len(self._latest) > REMEMBERED_JOBS:
-            self._latest.popitem(last=False)
+            self._arrived.pop(self._latest.popitem(last=False)[0], None)
         for subscriber in self._subscribers:
             subscriber.offer(job)
         self._summary_soon()
@@ -135,6 +140,7 @@ class JobFeed:
         """One summary for every update that arrived since the last one, at most every SUMMARY_EVERY_S."""
         while self._summary_due:
             self._summary_due = False
+            updates = self._updates
             try:
                 board, catalog = await read_board(self._scheduler())
             except grpc.aio.AioRpcError as exc:
@@ -144,6 +150,7 @@ class JobFeed:
                 busy = running(board["task_rows"])
                 self._board, self._catalog = (board, catalog) if busy else (None, None)
                 self._board_at = time.monotonic()
+                self._board_updates = updates
                 self._summary = {"summary": board["summary"], "workers": board["workers"]}
                 for subscriber in self._subscribers:
                     subscriber.offer_summary(self._summary)
@@ -154,12 +161,25 @@ class JobFeed:
         return live and time.monotonic() - self._board_at <= max_age_s
 
     def recent_board(self, max_age_s: float) -> Board | None:
-        """The last summary's board, when jobs were running then and it is this recent."""
-        return self._board if self._recent(max_age_s) else None
+        """The last summary's board, when jobs were running then and it is this recent, with the
+        snapshots of every job updated since its read began in place of its rows (a job created
+        or finished a moment ago is never missing from it or shown as it was)."""
+        if self._board is None or self._catalog is None or not self._recent(max_age_s):
+            return None
+        newer = [self._latest[job_id] for job_id, n in self._arrived.items() if n > self._board_updates]
+        if not newer:
+            return self._board
+        return with_newer_jobs(self._board, self._catalog, newer)
 
     def recent_catalog(self, max_age_s: float) -> Catalog | None:
         """The catalog part (totals, events) of the last summary, on the same terms."""
         return self._catalog if self._recent(max_age_s) else None
+
+    def created(self, job: dict[str, Any]) -> None:
+        """A job this gateway just created: shown at once (the dashboard, every browser) unless the
+        upstream stream already brought it — its snapshot would be newer than this one."""
+        if self._task is not None and not self.knows(int(job["id"])):
+            self._publish(job)
 
     def knows(self, job_id: int) -> bool:
         return job_id in self._latest

@@ -85,6 +85,21 @@ def wait_finished(
         time.sleep(0.2)
 
 
+def dashboard_showing(api: httpx.Client, job_id: str, status: str, timeout: float = 30) -> dict[str, Any]:
+    """/api/dashboard once its table shows the job with ``status``: while jobs run it answers the live
+    feed's board, which follows the scheduler a moment behind (no latency is asserted here)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = api.get("/api/dashboard")
+        assert response.status_code == 200
+        body: dict[str, Any] = response.json()
+        shown = {j["id"]: j["status"] for j in body["jobs"]}
+        if shown.get(job_id) == status:
+            return body
+        assert time.monotonic() < deadline, f"job {job_id} shown {shown.get(job_id)} after {timeout}s"
+        time.sleep(0.2)
+
+
 def job_row(page: Page, job_id: int | str) -> Locator:
     return page.locator(f'#jobs tbody tr[data-job-id="{job_id}"]')
 
@@ -259,9 +274,7 @@ def test_the_api_answers_clearly_and_the_page_shows_a_rejected_command(
     job = create_job(api, "collect_only", sources=["netease"])
     wait_finished(scheduler, int(job["id"]))
 
-    dashboard = api.get("/api/dashboard")
-    assert dashboard.status_code == 200
-    body = dashboard.json()
+    body = dashboard_showing(api, job["id"], "completed")
     assert {"playlists", "songs", "artists", "files", "bytes", "objects"} <= set(body["stats"])
     assert int(body["stats"]["playlists"]) >= 3
     assert body["bytes_text"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from catalogsync.v1 import scheduler_pb2
 from gateway import convert
-from gateway.board import summary
+from gateway.board import Catalog, assemble, summary, with_newer_jobs
 
 
 def stage(name: str, total: int = 0, **counts: int) -> scheduler_pb2.StageSummary:
@@ -106,3 +106,20 @@ def test_the_summary_cards_count_jobs_by_state_and_lane() -> None:
     }
     assert (cards["playlists"], cards["songs"], cards["library_text"]) == (4, 30, "5.0 MB")
     assert cards["coverage_text"] == "0 / 4 synced"
+
+
+def test_a_cached_board_shows_the_jobs_updated_since_it_was_read() -> None:
+    """The live feed's board answers /api/dashboard for a second: a job created or finished since
+    its read must show as it is now (a job finished a moment ago was missing from the table)."""
+    running = scheduler_pb2.Job(id=3, status="running", lane="download", current_stage="download")
+    catalog = Catalog(scheduler_pb2.Stats(playlists=4, synced_playlists=2), [])
+    board = assemble([convert.job(running)], catalog)
+    assert board["summary"]["running"] == 1
+    finished = convert.job(scheduler_pb2.Job(id=3, status="completed", lane="download"))
+    created = convert.job(scheduler_pb2.Job(id=5, status="queued", lane="download"))
+    now = with_newer_jobs(board, catalog, [created, finished])
+    assert [(row["id"], row["status"]) for row in now["task_rows"]] == [("5", "queued"), ("3", "completed")]
+    assert now["jobs"] == now["task_rows"]
+    assert (now["summary"]["running"], now["summary"]["queued_download"]) == (0, 1)
+    assert now["summary"]["coverage_text"] == "2 / 4 synced"
+    assert [row["status"] for row in board["task_rows"]] == ["running"], "the cached board itself is kept"
