@@ -222,7 +222,7 @@ async def big_download(port: int, pid: int, path: Path, size: int, library: Path
     return peak, outcome
 
 
-PER_SONG_QUERIES = ("get_song", "song_artists", "get_pin", "lost_local_path_of_song", "same_source_file")
+PER_SONG_QUERIES = ("songs_for_download", "download_context", "same_source_file")
 
 
 def seq_scans(url: str) -> dict[str, list[str]]:
@@ -235,6 +235,7 @@ def seq_scans(url: str) -> dict[str, list[str]]:
         assert row is not None
         params = {
             "song_id": row[0],
+            "song_ids": [row[0]],
             "source": row[1],
             "remote_id": row[2],
             "quality": row[3],

@@ -7,11 +7,13 @@ import sys
 from catalogsync.grpc_server import GrpcService, service_main
 from catalogsync.http_client import make_client
 from services.downloader.config import Settings
+from services.downloader.fetch import read_in_large_chunks
 from services.downloader.janitor import Janitor
 from services.downloader.server import registration
 
 
 async def run(settings: Settings) -> None:
+    read_in_large_chunks()
     client = make_client(settings.overrides, timeout=settings.http_timeout_s)
     roots = [settings.library_root] if settings.library_root is not None else []
     janitor = Janitor(roots, settings.part_max_age_s)

@@ -21,10 +21,10 @@ from services.downloader import layout, space
 from services.downloader.cover import Cover, fetch_cover
 from services.downloader.failures import Refused
 from services.downloader.fetch import MediaFetch
-from services.downloader.files import part_path, place, place_new, remove_quietly
+from services.downloader.files import fsync_dir, part_path, place, place_new, remove_quietly
 from services.downloader.lyrics import has_lyrics, write_lyrics
 from services.downloader.plaintext import one_line
-from services.downloader.quality import read_audio_facts
+from services.downloader.quality import AudioFacts, read_audio_facts
 from services.downloader.tags import TAGGABLE, TagValues, tagged_head, try_write_tags, updated_id3v1
 from services.downloader.tagstream import Retagger
 
@@ -85,7 +85,7 @@ def make_plan(request: downloader_pb2.DownloadRequest) -> Plan:
     return Plan(root, ext, primary, alternate, values, cover_url)
 
 
-def settle(plan: Plan, part: Path, sha256: str) -> tuple[PurePosixPath, bool]:
+def settle(plan: Plan, part: Path, sha256: str, *, sync_dir: bool = True) -> tuple[PurePosixPath, bool]:
     """Move ``part`` to its final path: (relative path, reused).
 
     An existing file with the same sha256 is reused untouched. A different file
@@ -93,6 +93,7 @@ def settle(plan: Plan, part: Path, sha256: str) -> tuple[PurePosixPath, bool]:
     option (the disambiguated path, or the caller's reuse path) it is replaced.
     Two downloads of different recordings aiming at one path at once (same-title twins) never
     overwrite each other: a free path is claimed atomically, and the loser looks at it again.
+    ``sync_dir=False``: the caller fsyncs the folder (see :func:`store`).
     """
     options = [plan.primary] if plan.alternate is None else [plan.primary, plan.alternate]
     index = 0
@@ -102,15 +103,37 @@ def settle(plan: Plan, part: Path, sha256: str) -> tuple[PurePosixPath, bool]:
         if target.is_file() and sha256_file(target)[1] == sha256:
             return relative, True
         if not (target.exists() or target.is_symlink()):
-            if place_new(part, target):
+            if place_new(part, target, sync_dir=sync_dir):
                 return relative, False
             continue
         if index == len(options) - 1:
             if not target.is_file():
                 raise Refused(common_pb2.IO, f"{relative} exists and is not a regular file")
-            place(part, target)
+            place(part, target, sync_dir=sync_dir)
             return relative, False
         index += 1
+
+
+@dataclass(frozen=True)
+class Stored:
+    relative: PurePosixPath
+    reused: bool
+    facts: AudioFacts | None
+    lyrics: tuple[bool, bool] | None  # (written, present); None when the request had no lyrics
+
+
+def store(plan: Plan, part: Path, sha256: str, lyrics_lrc: str, overwrite_lyrics: bool) -> Stored:
+    """Settle the file, read what it holds and write its ``.lrc``, with one fsync of their folder
+    for both renames (one thread hop for the lot)."""
+    relative, reused = settle(plan, part, sha256, sync_dir=False)
+    audio = plan.root / relative
+    facts = read_audio_facts(audio)
+    lyrics = None
+    if has_lyrics(lyrics_lrc):
+        lyrics = write_lyrics(audio, lyrics_lrc, overwrite_lyrics, sync_dir=False)
+    if not reused or (lyrics is not None and lyrics[0]):
+        fsync_dir(audio.parent)
+    return Stored(relative, reused, facts, lyrics)
 
 
 def _os_failure(root: Path, exc: OSError) -> Refused:
@@ -165,12 +188,16 @@ class DownloadJob:
                     raise Refused(common_pb2.IO, "writing tags failed and left the file changed")
             else:  # the file as written: tagged in the stream, or nothing to tag
                 tags_written, size, sha256 = bool(fetch.tagged), fetch.file_size, fetch.file_sha256
-            relative, self.reused = await asyncio.to_thread(settle, plan, part, sha256)
+            stored = await asyncio.to_thread(
+                store, plan, part, sha256, request.lyrics_lrc, request.overwrite_lyrics
+            )
+            self.reused = stored.reused
         except OSError as exc:
             raise _os_failure(plan.root, exc) from exc
         finally:
             cover.cancel()
             remove_quietly(part)
+        relative, facts = stored.relative, stored.facts
         result = downloader_pb2.DownloadResult(
             relative_path=str(relative),
             size_bytes=size,
@@ -182,7 +209,6 @@ class DownloadJob:
             media_sha256=fetch.sha256,
             tags_written=tags_written,
         )
-        facts = await asyncio.to_thread(read_audio_facts, plan.root / relative)
         if facts is not None:
             result.quality, result.bitrate_kbps = facts.label, facts.bitrate_kbps
             result.codec, result.sample_rate_hz, result.duration_s = (
@@ -190,12 +216,8 @@ class DownloadJob:
                 facts.sample_rate_hz,
                 facts.duration_s,
             )
-        if has_lyrics(request.lyrics_lrc):
-            audio = plan.root / relative
-            written, present = await asyncio.to_thread(
-                write_lyrics, audio, request.lyrics_lrc, request.overwrite_lyrics
-            )
-            result.lyrics_written = written
+        if stored.lyrics is not None:
+            result.lyrics_written, present = stored.lyrics
             if present:
                 result.lyrics_relative_path = str(relative.with_suffix(".lrc"))
         yield downloader_pb2.DownloadEvent(result=result)

@@ -31,14 +31,17 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def place(part: Path, target: Path) -> None:
-    """Durably move a finished ``part`` onto ``target`` (replacing it atomically)."""
+def place(part: Path, target: Path, *, sync_dir: bool = True) -> None:
+    """Durably move a finished ``part`` onto ``target`` (replacing it atomically).
+
+    ``sync_dir=False``: the caller fsyncs the folder itself (once for several files)."""
     fsync_file(part)
     os.replace(part, target)
-    fsync_dir(target.parent)
+    if sync_dir:
+        fsync_dir(target.parent)
 
 
-def place_new(part: Path, target: Path) -> bool:
+def place_new(part: Path, target: Path, *, sync_dir: bool = True) -> bool:
     """Durably move ``part`` onto ``target`` only if nothing is there: False when another
     download took the path first (a hard link claims it atomically; nothing is replaced)."""
     fsync_file(part)
@@ -47,17 +50,18 @@ def place_new(part: Path, target: Path) -> bool:
     except FileExistsError:
         return False
     part.unlink()
-    fsync_dir(target.parent)
+    if sync_dir:
+        fsync_dir(target.parent)
     return True
 
 
-def write_atomic(target: Path, data: bytes) -> None:
+def write_atomic(target: Path, data: bytes, *, sync_dir: bool = True) -> None:
     """Write a small file through a ``.part`` and a rename; nothing partial is ever visible."""
     part = part_path(target)
     try:
         with part.open("xb") as handle:
             handle.write(data)
-        place(part, target)
+        place(part, target, sync_dir=sync_dir)
     finally:
         remove_quietly(part)
 

@@ -36,13 +36,15 @@ def sidecar_path(audio: Path) -> Path:
     return audio.with_suffix(".lrc")
 
 
-def write_lyrics(audio: Path, text: str, overwrite: bool) -> tuple[bool, bool]:
-    """(written, present): skip an existing sidecar unless ``overwrite``; errors are logged."""
+def write_lyrics(audio: Path, text: str, overwrite: bool, *, sync_dir: bool = True) -> tuple[bool, bool]:
+    """(written, present): skip an existing sidecar unless ``overwrite``; errors are logged.
+
+    ``sync_dir=False``: the caller fsyncs the audio's folder afterwards."""
     target = sidecar_path(audio)
     if target.exists() and not overwrite:
         return False, True
     try:
-        write_atomic(target, multi_line(text).encode("utf-8"))
+        write_atomic(target, multi_line(text).encode("utf-8"), sync_dir=sync_dir)
     except OSError as exc:
         log.warning("lyrics not written to %s: %s", target.name, exc.strerror or exc)
         return False, target.exists()

@@ -4,8 +4,9 @@ A tagged MP3 is ``[ID3v2 tag] audio [ID3v1 tag]`` and a tagged FLAC ``fLaC [meta
 frames``: tagging only changes the *head* (and an MP3's last 128 bytes). :class:`TaggedStream`
 holds the first bytes back until the head is complete, asks for the tagged head (mutagen on
 those few bytes, once the cover has arrived), writes it and then the audio as it streams,
-hashing exactly what it writes. The sha256 of the file on disk is known when the last byte is
-written; nothing is read back. Formats whose tags cannot live in the head (MP4 atoms, a FLAC
+hashing what it receives and what it writes. The sha256 of the file on disk is known when the
+last byte is written; nothing is read back. Only a retagged stream is hashed twice: otherwise the
+file is the media as received, and one digest is both. Formats whose tags cannot live in the head (MP4 atoms, a FLAC
 behind an ID3 tag) are written untouched and tagged afterwards in place (``tagged`` stays None).
 """
 
@@ -74,7 +75,8 @@ class Retagger:
 
 
 class TaggedStream:
-    """Write a media stream to ``out`` with its head retagged, hashing the bytes written."""
+    """Write a media stream to ``out`` with its head retagged, hashing the bytes received
+    (:attr:`media_digest`) and the bytes written (:attr:`digest`)."""
 
     def __init__(self, out: BinaryIO, ext: str, retagger: Retagger | None) -> None:
         self._out = out
@@ -84,11 +86,18 @@ class TaggedStream:
         self._held = bytearray()  # an MP3's last bytes: maybe an ID3v1 tag to update
         self._hold = ID3V1_BYTES if ext == "mp3" and retagger is not None else 0
         self._new_head = b""
-        self.digest = hashlib.sha256()
+        self.media_digest = hashlib.sha256()
+        self._file_digest: hashlib._Hash | None = None  # only once the head is retagged
         self.size = 0
         self.tagged: bool | None = None  # None: the tags were not written in the stream
 
+    @property
+    def digest(self) -> hashlib._Hash:
+        """The sha256 of the bytes written (those received, unless the head was retagged)."""
+        return self._file_digest or self.media_digest
+
     async def write(self, chunk: bytes) -> None:
+        self.media_digest.update(chunk)
         if self._pending is None:
             self._emit(chunk)
             return
@@ -105,6 +114,8 @@ class TaggedStream:
         self.tagged = new_head is not None
         if new_head is None:
             self._hold = 0
+        else:  # nothing is written yet: the file's own digest starts at its new head
+            self._file_digest = hashlib.sha256()
         self._new_head = new_head or b""
         self._emit(new_head if new_head is not None else pending[:length])
         self._emit(pending[length:])
@@ -139,5 +150,6 @@ class TaggedStream:
     def _write(self, data: bytes | bytearray) -> None:
         if data:
             self._out.write(data)
-            self.digest.update(data)
+            if self._file_digest is not None:
+                self._file_digest.update(data)
             self.size += len(data)

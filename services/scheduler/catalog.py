@@ -88,11 +88,16 @@ async def upsert_discovered(
 async def song_snapshot(conn: Conn, song: dict[str, Any]) -> common_pb2.SongSnapshot:
     """Rebuild the song as its platform described it (deferred resolution)."""
     rows = await (await conn.execute(Q["song_artists"], {"song_id": song["id"]})).fetchall()
+    return snapshot_of(song, [(r["remote_artist_id"], r["name"]) for r in rows])
+
+
+def snapshot_of(song: dict[str, Any], artists: list[tuple[str, str]]) -> common_pb2.SongSnapshot:
+    """The snapshot of a ``songs`` row and its artists ((remote id, name) in order)."""
     return common_pb2.SongSnapshot(
         platform=song["platform"],
         remote_song_id=song["remote_song_id"],
         name=song["name"],
-        artists=[common_pb2.ArtistRef(remote_id=r["remote_artist_id"], name=r["name"]) for r in rows],
+        artists=[common_pb2.ArtistRef(remote_id=remote_id, name=name) for remote_id, name in artists],
         album=song["album"],
         duration_s=song["duration_s"],
         cover_url=song["cover_url"],

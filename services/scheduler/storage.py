@@ -119,16 +119,21 @@ async def register_download(
     candidate: common_pb2.Candidate,
     result: downloader_pb2.DownloadResult,
 ) -> tuple[int, bool]:
-    """Record a downloaded file (asset + primary local location + presence); return (location id, new asset)."""
-    asset = await (
+    """Record a downloaded file (asset + primary local location + presence + download task + the song's
+    file facts, one statement); return (location id, new asset)."""
+    row = await (
         await conn.execute(
-            Q["upsert_file_asset"],
+            Q["register_download"],
             {
                 "song_id": song_id,
+                "job_id": job_id,
+                "backend_id": root["id"],
+                "locator": result.relative_path,
                 "source_platform": candidate.source,
                 "source_remote_id": candidate.remote_id,
                 "quality_label": result.quality or candidate.quality,
                 "ext": result.ext or candidate.ext,
+                "song_ext": result.ext,
                 "bitrate_kbps": result.bitrate_kbps or candidate.bitrate_kbps,
                 "file_size_bytes": result.size_bytes,
                 "checksum_sha256": result.sha256,
@@ -148,47 +153,8 @@ async def register_download(
             },
         )
     ).fetchone()
-    assert asset is not None
-    location = await (
-        await conn.execute(
-            Q["upsert_file_location"],
-            {
-                "file_asset_id": asset["id"],
-                "backend_id": root["id"],
-                "container_name": None,
-                "locator": result.relative_path,
-                "public_url": None,
-                "etag": None,
-                "size_bytes": result.size_bytes,
-                "is_primary": True,
-            },
-        )
-    ).fetchone()
-    assert location is not None
-    await refresh_presence(conn, song_id, root["id"])
-    await conn.execute(
-        Q["record_download_task"],
-        {
-            "song_id": song_id,
-            "status": "succeeded",
-            "job_id": job_id,
-            "source_platform": candidate.source,
-            "source_remote_id": candidate.remote_id,
-            "quality_label": result.quality or candidate.quality,
-            "file_asset_id": asset["id"],
-            "error": None,
-        },
-    )
-    await conn.execute(
-        Q["update_song_file_facts"],
-        {
-            "song_id": song_id,
-            "ext": result.ext,
-            "file_size_bytes": result.size_bytes,
-            "quality_label": result.quality or candidate.quality,
-        },
-    )
-    return location["id"], bool(asset["created"])
+    assert row is not None
+    return row["location_id"], bool(row["created"])
 
 
 async def record_download_failure(conn: Conn, song_id: int, job_id: int, status: str, error: str) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path, PurePosixPath
 
+import pytest
+
 from catalogsync.hashing import sha256_file
-from services.downloader.download import Plan, settle
+from sandbox import audio
+from services.downloader import download, files
+from services.downloader.download import Plan, settle, store
 from services.downloader.tags import TagValues
 
 
@@ -62,3 +66,33 @@ def test_the_same_bytes_again_reuse_the_file(tmp_path: Path) -> None:
     again, sha_again = _part(tmp_path, "b", b"x" * 100)
     assert settle(_plan(tmp_path), again, sha_again) == (relative, True)
     assert not reused
+
+
+def test_the_file_and_its_lyrics_are_stored_with_one_fsync_of_their_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    real = files.fsync_dir
+
+    def counted(path: Path) -> None:
+        synced.append(path)
+        real(path)
+
+    monkeypatch.setattr(files, "fsync_dir", counted)
+    monkeypatch.setattr(download, "fsync_dir", counted)
+    mp3 = audio.mp3_stream(b"store", 128, audio.mp3_size(128, 20_000))
+    part, sha = _part(tmp_path, "a", mp3)
+
+    stored = store(_plan(tmp_path), part, sha, "[00:01.00]la la la", False)
+
+    assert (stored.relative, stored.reused, stored.lyrics) == (_plan(tmp_path).primary, False, (True, True))
+    assert stored.facts is not None and stored.facts.codec == "mp3"
+    audio_path = tmp_path / stored.relative
+    assert audio_path.read_bytes() == mp3
+    assert audio_path.with_suffix(".lrc").read_text(encoding="utf-8").startswith("[00:01.00]la la la")
+    assert synced == [audio_path.parent]  # both renames, one fsync of their folder
+
+    synced.clear()
+    again, sha_again = _part(tmp_path, "b", mp3)
+    stored = store(_plan(tmp_path), again, sha_again, "[00:01.00]la la la", False)
+    assert (stored.reused, stored.lyrics, synced) == (True, (False, True), [])  # nothing new in the folder

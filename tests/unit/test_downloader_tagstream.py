@@ -129,3 +129,20 @@ def test_head_length() -> None:
     assert head_length("flac", FLAC_BYTES[:10]) == NEED_MORE
     assert head_length("flac", b"ID3\x04") == NOT_IN_HEAD
     assert head_length("m4a", b"anything") == NOT_IN_HEAD
+
+
+@pytest.mark.parametrize("ext", ["mp3", "flac"])
+def test_both_digests_are_kept_and_only_a_retagged_stream_is_hashed_twice(ext: str) -> None:
+    original = MP3 if ext == "mp3" else FLAC_BYTES
+    written, tagged = _stream(original, ext, _retagger(ext), 4096)
+    assert tagged.media_digest.hexdigest() == hashlib.sha256(original).hexdigest()
+    assert tagged.digest.hexdigest() == hashlib.sha256(written).hexdigest() != tagged.media_digest.hexdigest()
+
+    async def refuse(original: bytes) -> bytes | None:
+        return None
+
+    for retagger in (None, Retagger(refuse, updated_id3v1)):
+        same, plain = _stream(original, ext, retagger, 4096)
+        assert same == original
+        assert plain.digest is plain.media_digest  # the file is the media: one pass hashes both
+        assert plain.digest.hexdigest() == hashlib.sha256(original).hexdigest()

@@ -17,7 +17,7 @@ import grpc
 
 from catalogsync.units import human_bytes
 from catalogsync.v1 import common_pb2, downloader_pb2, resolver_pb2
-from services.scheduler.catalog import song_snapshot
+from services.scheduler.catalog import snapshot_of
 from services.scheduler.db.queries import Q
 from services.scheduler.db.types import Conn
 from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
@@ -26,7 +26,7 @@ from services.scheduler.engine.outcome import Outcome
 from services.scheduler.failures import UNAVAILABLE_CLASSES, from_failure_kind, from_resolver
 from services.scheduler.pins import PINNED_NONE_REASON, resolve_pin
 from services.scheduler.stages.considered import considered_json
-from services.scheduler.storage import active_root, record_download_failure, register_download
+from services.scheduler.storage import record_download_failure, register_download
 
 log = logging.getLogger(__name__)
 RESOLVE_TIMEOUT_S = 120
@@ -67,17 +67,21 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
     assert song_id is not None
     force = bool(lease.payload.get("force"))
     async with ctx.pool.connection() as conn:
-        song = await (await conn.execute(Q["get_song"], {"song_id": song_id})).fetchone()
-        if song is None:
-            return Outcome.skipped("the song is no longer in the catalog")
-        root = await active_root(conn)
-        if root is None:
-            return Outcome.release("no library root is set: set one (SetLibraryRoot) and resume the job")
-        lost = await (
-            await conn.execute(Q["lost_local_path_of_song"], {"song_id": song_id, "backend_id": root["id"]})
-        ).fetchone()
-        snapshot = await song_snapshot(conn, song)
-        pin = resolve_pin(await (await conn.execute(Q["get_pin"], {"song_id": song_id})).fetchone())
+        song = await (await conn.execute(Q["download_context"], {"song_id": song_id})).fetchone()
+    if song is None:
+        return Outcome.skipped("the song is no longer in the catalog")
+    if song["root_id"] is None:
+        return Outcome.release("no library root is set: set one (SetLibraryRoot) and resume the job")
+    root = {"id": song["root_id"], "root_path": song["root_path"]}
+    lost = {"locator": song["lost_locator"]} if song["lost_locator"] is not None else None
+    snapshot = snapshot_of(
+        song, list(zip(song["artist_remote_ids"] or [], song["artist_names"] or [], strict=True))
+    )
+    pin = None
+    if song["pin_none"] is not None:
+        pin = resolve_pin(
+            {"source": song["pin_source"], "remote_id": song["pin_remote_id"], "none": song["pin_none"]}
+        )
     if pin is not None and pin.none:
         return Outcome.skipped(PINNED_NONE_REASON)
     sources = job.scope.get("download_sources") or list(ctx.settings.download_sources)

@@ -10,9 +10,6 @@ RETURNING *;
 -- name: delete_pin
 DELETE FROM song_pins WHERE song_id = %(song_id)s RETURNING song_id;
 
--- name: get_pin
-SELECT * FROM song_pins WHERE song_id = %(song_id)s;
-
 -- name: list_pins
 SELECT * FROM song_pins ORDER BY created_at DESC, song_id LIMIT %(limit)s;
 

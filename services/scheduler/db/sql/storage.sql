@@ -32,22 +32,75 @@ SELECT * FROM storage_backends WHERE name = %(name)s;
 -- name: get_backend
 SELECT * FROM storage_backends WHERE id = %(backend_id)s;
 
--- name: lost_local_path_of_song
--- A locator the song's file had on the active root before it went missing (reused, never renamed).
-SELECT l.locator FROM file_assets a
-  JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'missing'
- WHERE a.song_id = %(song_id)s AND l.backend_id = %(backend_id)s
- ORDER BY l.id DESC LIMIT 1;
+-- name: download_context
+-- What the download of one song reads before resolving it, in one round trip: the song (its artists in
+-- order), the active library root (root_id NULL: none is set), the locator the song's file had on that
+-- root before it went missing (reused, never renamed) and the song's pin (pin_none NULL: no pin).
+-- No row: the song is no longer in the catalog.
+SELECT s.*, ar.names AS artist_names, ar.remote_ids AS artist_remote_ids,
+       r.id AS root_id, r.root_path,
+       (SELECT l.locator FROM file_assets a
+          JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'missing'
+         WHERE a.song_id = s.id AND l.backend_id = r.id
+         ORDER BY l.id DESC LIMIT 1) AS lost_locator,
+       p.source AS pin_source, p.remote_id AS pin_remote_id, p.none AS pin_none
+  FROM songs s
+  LEFT JOIN LATERAL (SELECT array_agg(a.name ORDER BY l.position, a.id) AS names,
+                            array_agg(a.remote_artist_id ORDER BY l.position, a.id) AS remote_ids
+                       FROM artist_songs l JOIN artists a ON a.id = l.artist_id
+                      WHERE l.song_id = s.id) ar ON true
+  LEFT JOIN storage_backends r ON r.backend_type = 'local_fs' AND r.is_active
+  LEFT JOIN song_pins p ON p.song_id = s.id
+ WHERE s.id = %(song_id)s;
 
--- name: upsert_file_asset
-INSERT INTO file_assets (song_id, source_platform, source_remote_id, quality_label, ext, bitrate_kbps,
-                         file_size_bytes, checksum_sha256, media_bytes, media_sha256, metadata, codec,
-                         sample_rate_hz, duration_s)
-VALUES (%(song_id)s, %(source_platform)s, %(source_remote_id)s, %(quality_label)s, %(ext)s, %(bitrate_kbps)s,
-        %(file_size_bytes)s, %(checksum_sha256)s, %(media_bytes)s, %(media_sha256)s, %(metadata)s, %(codec)s,
-        %(sample_rate_hz)s, %(duration_s)s)
-ON CONFLICT (song_id, checksum_sha256) DO UPDATE SET updated_at = now()
-RETURNING id, (xmax = 0) AS created;
+-- name: register_download
+-- A downloaded file in one statement: its asset (kept when the song has this very file already), its
+-- primary location on the library root, the song's presence there, its download task and its file facts.
+-- A statement does not see its own writes: the presence is the song's other active locations on the
+-- root, as they were, plus this one (what refresh_presence computes after the location is written).
+WITH asset AS (
+    INSERT INTO file_assets (song_id, source_platform, source_remote_id, quality_label, ext, bitrate_kbps,
+                             file_size_bytes, checksum_sha256, media_bytes, media_sha256, metadata, codec,
+                             sample_rate_hz, duration_s)
+    VALUES (%(song_id)s, %(source_platform)s, %(source_remote_id)s, %(quality_label)s, %(ext)s, %(bitrate_kbps)s,
+            %(file_size_bytes)s, %(checksum_sha256)s, %(media_bytes)s, %(media_sha256)s, %(metadata)s, %(codec)s,
+            %(sample_rate_hz)s, %(duration_s)s)
+    ON CONFLICT (song_id, checksum_sha256) DO UPDATE SET updated_at = now()
+    RETURNING id, file_size_bytes, (xmax = 0) AS created
+), location AS (
+    INSERT INTO file_locations (file_asset_id, backend_id, locator, size_bytes, status, is_primary, verified_at)
+    SELECT asset.id, %(backend_id)s, %(locator)s, %(file_size_bytes)s, 'active', true, now() FROM asset
+    ON CONFLICT (file_asset_id, backend_id, locator) DO UPDATE
+       SET status = 'active', size_bytes = excluded.size_bytes, verified_at = now(), updated_at = now()
+    RETURNING id
+), others AS (
+    SELECT count(l.id) AS locations, coalesce(sum(a.file_size_bytes), 0) AS bytes
+      FROM file_assets a
+      JOIN file_locations l ON l.file_asset_id = a.id AND l.status = 'active' AND l.backend_id = %(backend_id)s
+     WHERE a.song_id = %(song_id)s AND NOT (l.file_asset_id = (SELECT id FROM asset) AND l.locator = %(locator)s)
+), presence AS (
+    INSERT INTO song_backend_presence (song_id, backend_id, active_locations, bytes)
+    SELECT %(song_id)s, %(backend_id)s, others.locations + 1, others.bytes + asset.file_size_bytes
+      FROM others, asset
+    ON CONFLICT (song_id, backend_id) DO UPDATE
+       SET active_locations = excluded.active_locations, bytes = excluded.bytes, updated_at = now()
+), task AS (
+    INSERT INTO download_tasks (song_id, status, attempts, last_job_id, source_platform, source_remote_id,
+                                quality_label, file_asset_id)
+    SELECT %(song_id)s, 'succeeded', 1, %(job_id)s, %(source_platform)s, %(source_remote_id)s, %(quality_label)s,
+           asset.id
+      FROM asset
+    ON CONFLICT (song_id) DO UPDATE
+       SET status = excluded.status, attempts = download_tasks.attempts + 1, last_job_id = excluded.last_job_id,
+           source_platform = excluded.source_platform, source_remote_id = excluded.source_remote_id,
+           quality_label = excluded.quality_label, file_asset_id = excluded.file_asset_id,
+           last_error = NULL, updated_at = now()
+), facts AS (
+    UPDATE songs SET ext = %(song_ext)s, file_size_bytes = %(file_size_bytes)s, quality_label = %(quality_label)s,
+           updated_at = now()
+     WHERE id = %(song_id)s
+)
+SELECT location.id AS location_id, asset.created FROM location, asset;
 
 -- name: upsert_file_location
 INSERT INTO file_locations (file_asset_id, backend_id, container_name, locator, public_url, etag, size_bytes,
@@ -82,11 +135,6 @@ ON CONFLICT (song_id) DO UPDATE
        quality_label = coalesce(excluded.quality_label, download_tasks.quality_label),
        file_asset_id = coalesce(excluded.file_asset_id, download_tasks.file_asset_id),
        last_error = excluded.last_error, updated_at = now();
-
--- name: update_song_file_facts
-UPDATE songs SET ext = %(ext)s, file_size_bytes = %(file_size_bytes)s, quality_label = %(quality_label)s,
-       updated_at = now()
- WHERE id = %(song_id)s;
 
 -- name: upload_source_of_asset
 -- The local copy an upload reads from (the primary active local location).
