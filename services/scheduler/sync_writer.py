@@ -109,6 +109,9 @@ class ArtistRows:
 
 @dataclass
 class PlaylistRows:
+    """What a fetched playlist writes, computed before its transaction (see ``write_rows``)."""
+
+    summary: common_pb2.PlaylistSummary
     songs: SongRows
     artists: ArtistRows
     raw_metadata: list[str]  # the collector's text, per song
@@ -165,16 +168,11 @@ def playlist_rows(response: collector_pb2.FetchPlaylistResponse) -> PlaylistRows
         rows.link_normalized.append(normalized)
         rows.link_songs.append(remote_id)
         rows.link_positions.append(position)
-    return PlaylistRows(songs, rows, raw, as_sent, non_music)
+    return PlaylistRows(response.playlist, songs, rows, raw, as_sent, non_music)
 
 
-async def _write(
-    conn: psycopg.AsyncConnection[Any],
-    playlist_id: int,
-    rows: PlaylistRows,
-    summary: common_pb2.PlaylistSummary,
-) -> None:
-    songs, artists = rows.songs, rows.artists
+async def _write(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> None:
+    songs, artists, summary = rows.songs, rows.artists, rows.summary
     async with conn.pipeline(), conn.transaction():
         if songs.platforms:
             song_params = {
@@ -242,16 +240,21 @@ async def _write(
         )
 
 
-async def write_playlist(
-    conn: psycopg.AsyncConnection[Any], playlist_id: int, response: collector_pb2.FetchPlaylistResponse
-) -> SyncCounts:
+async def write_rows(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> SyncCounts:
     """Make the playlist's songs exactly the fetched tracks; derive artists and artist pools."""
-    rows = playlist_rows(response)
     try:
-        await _write(conn, playlist_id, rows, response.playlist)
+        await _write(conn, playlist_id, rows)
     except psycopg.errors.DataError:
         if not rows.as_sent:
             raise
         rows.songs.metadata = [checked_metadata(text) for text in rows.raw_metadata]
-        await _write(conn, playlist_id, rows, response.playlist)
+        rows.as_sent = 0
+        await _write(conn, playlist_id, rows)
     return SyncCounts(len(rows.songs.platforms), len(rows.artists.platforms), rows.non_music)
+
+
+async def write_playlist(
+    conn: psycopg.AsyncConnection[Any], playlist_id: int, response: collector_pb2.FetchPlaylistResponse
+) -> SyncCounts:
+    """``write_rows`` of the fetched playlist."""
+    return await write_rows(conn, playlist_id, playlist_rows(response))

@@ -10,7 +10,7 @@ from services.scheduler.db.types import Conn
 from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
 from services.scheduler.engine.leases import Lease
 from services.scheduler.engine.outcome import Outcome
-from services.scheduler.sync_writer import write_playlist
+from services.scheduler.sync_writer import playlist_rows, write_rows
 
 FETCH_TIMEOUT_S = 600
 
@@ -39,10 +39,11 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
             return Outcome.failed(message, commit=mark_failed)
         raise
     worker.label = f"{lease.label} ({len(response.tracks)} tracks)"
+    rows = playlist_rows(response)  # before the transaction: it holds row locks
     counts: dict[str, int] = {}
 
     async def commit(conn: Conn) -> None:
-        written = await write_playlist(conn, playlist_id, response)
+        written = await write_rows(conn, playlist_id, rows)
         counts.update(songs=written.songs, artists=written.artists, non_music=written.non_music)
 
-    return Outcome.ok(counts, commit=commit)
+    return Outcome.ok(counts, commit=commit, gate=ctx.sync_writes)
