@@ -3,9 +3,12 @@
 Set-based and cheap for the database and for this process:
 - one statement per table (two for songs: changed ones updated, then new ones inserted, each in
   key order so concurrent syncs of overlapping playlists never deadlock), the rows as *binary*
-  array parameters (no text array literals to escape), all statements sent in one pipeline (one
-  round trip per playlist);
-- ids are joined in SQL on the natural keys, so nothing waits for a statement's answer;
+  array parameters (no text array literals to escape), the statements sent in pipelines;
+- the rows playlists share (songs, artists, their links, artist-pool links) are written and
+  committed in a transaction of their own (``write_shared``), so their row locks are held for
+  that short while only; the playlist's own rows follow (``write_own``: positions, the playlist),
+  in the transaction that records the sync's item;
+- ids are looked up in SQL by the natural keys, so nothing waits for a statement's answer;
 - existing songs and artists are updated only where something changed, so the songs many
   playlists share are neither rewritten nor locked by every sync; artist pools are created once
   and their links' ``last_seen_at`` refreshed at most hourly, for the same reason;
@@ -171,8 +174,8 @@ def playlist_rows(response: collector_pb2.FetchPlaylistResponse) -> PlaylistRows
     return PlaylistRows(response.playlist, songs, rows, raw, as_sent, non_music)
 
 
-async def _write(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> None:
-    songs, artists, summary = rows.songs, rows.artists, rows.summary
+async def _write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> None:
+    songs, artists = rows.songs, rows.artists
     async with conn.pipeline(), conn.transaction():
         if songs.platforms:
             song_params = {
@@ -189,15 +192,6 @@ async def _write(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: Pla
             }
             await conn.execute(Q["update_songs"], song_params)
             await conn.execute(Q["insert_songs"], song_params)
-        await conn.execute(
-            Q["write_playlist_songs"],
-            {
-                "playlist_id": playlist_id,
-                "platforms": songs.platforms,
-                "remote_ids": songs.remote_ids,
-                "positions": songs.positions,
-            },
-        )
         if artists.platforms:
             await conn.execute(
                 Q["write_artists"],
@@ -225,6 +219,36 @@ async def _write(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: Pla
             }
             await conn.execute(Q["write_pool_artists"], pool_params)
             await conn.execute(Q["touch_pool_artists"], pool_params)
+
+
+async def write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> None:
+    """The playlist's songs, artists, artist links and artist-pool links: the rows playlists share,
+    in a transaction of their own, committed at once (their row locks are what concurrent syncs of
+    overlapping playlists wait for). ``conn`` must not be in a transaction."""
+    try:
+        await _write_shared(conn, playlist_id, rows)
+    except psycopg.errors.DataError:
+        if not rows.as_sent:
+            raise
+        rows.songs.metadata = [checked_metadata(text) for text in rows.raw_metadata]
+        rows.as_sent = 0
+        await _write_shared(conn, playlist_id, rows)
+
+
+async def write_own(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> SyncCounts:
+    """The playlist's own rows, after ``write_shared``: its songs become exactly the fetched tracks at
+    their positions, and it is marked synced (in the caller's transaction, if any)."""
+    songs, summary = rows.songs, rows.summary
+    async with conn.pipeline(), conn.transaction():
+        await conn.execute(
+            Q["write_playlist_songs"],
+            {
+                "playlist_id": playlist_id,
+                "platforms": songs.platforms,
+                "remote_ids": songs.remote_ids,
+                "positions": songs.positions,
+            },
+        )
         await conn.execute(
             Q["mark_playlist_synced"],
             {
@@ -238,23 +262,13 @@ async def _write(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: Pla
                 "play_count": summary.play_count,
             },
         )
-
-
-async def write_rows(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> SyncCounts:
-    """Make the playlist's songs exactly the fetched tracks; derive artists and artist pools."""
-    try:
-        await _write(conn, playlist_id, rows)
-    except psycopg.errors.DataError:
-        if not rows.as_sent:
-            raise
-        rows.songs.metadata = [checked_metadata(text) for text in rows.raw_metadata]
-        rows.as_sent = 0
-        await _write(conn, playlist_id, rows)
-    return SyncCounts(len(rows.songs.platforms), len(rows.artists.platforms), rows.non_music)
+    return SyncCounts(len(songs.platforms), len(rows.artists.platforms), rows.non_music)
 
 
 async def write_playlist(
     conn: psycopg.AsyncConnection[Any], playlist_id: int, response: collector_pb2.FetchPlaylistResponse
 ) -> SyncCounts:
-    """``write_rows`` of the fetched playlist."""
-    return await write_rows(conn, playlist_id, playlist_rows(response))
+    """Make the playlist's songs exactly the fetched tracks; derive artists and artist pools."""
+    rows = playlist_rows(response)
+    await write_shared(conn, playlist_id, rows)
+    return await write_own(conn, playlist_id, rows)
