@@ -218,7 +218,6 @@ async def _write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, ro
                 "normalized": artists.normalized,
             }
             await conn.execute(Q["write_pool_artists"], pool_params)
-            await conn.execute(Q["touch_pool_artists"], pool_params)
 
 
 async def write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> None:

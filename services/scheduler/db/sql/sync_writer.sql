@@ -112,6 +112,11 @@ ON CONFLICT (source_pool_id) DO NOTHING;
 
 -- name: write_pool_artists
 -- Those artist pools hold the playlist's artists (a new statement: it sees pools created just before).
+-- Links seen again get a new last_seen_at at most hourly: a link every sync of a pool rewrote (and
+-- locked until commit) would serialise the syncs that share artists. Each link is found by its
+-- primary key (reading a pool's links in full grew with the pool: 2 ms a sync at 12,000 artists),
+-- and the artists are looked up once for both (the update, a CTE no one reads, runs after the
+-- insert and does not see the links it inserted).
 WITH links AS MATERIALIZED (
     SELECT ap.id AS artist_pool_id,
            (SELECT a.id FROM artists a WHERE a.platform = u.platform AND a.normalized_name = u.normalized)
@@ -120,26 +125,13 @@ WITH links AS MATERIALIZED (
       JOIN artist_pools ap ON ap.source_pool_id = pp.pool_id
      CROSS JOIN unnest(%(platforms)b::text[], %(normalized)b::text[]) AS u (platform, normalized)
      WHERE pp.playlist_id = %(playlist_id)s
+), touched AS (
+    UPDATE pool_artists pa SET last_seen_at = now()
+      FROM links l
+     WHERE pa.artist_pool_id = l.artist_pool_id AND pa.artist_id = l.artist_id
+       AND pa.last_seen_at < now() - interval '1 hour'
 )
 INSERT INTO pool_artists (artist_pool_id, artist_id)
 SELECT artist_pool_id, artist_id FROM links WHERE artist_id IS NOT NULL
  ORDER BY 1, 2
 ON CONFLICT (artist_pool_id, artist_id) DO NOTHING;
-
--- name: touch_pool_artists
--- last_seen_at of links seen again, refreshed at most hourly: a link every sync of a pool rewrote
--- (and locked until commit) would serialise the syncs that share artists. Each link is found by its
--- primary key (a pool's links read in full grew with the pool: 2 ms a sync at 12,000 artists).
-WITH links AS MATERIALIZED (
-    SELECT ap.id AS artist_pool_id,
-           (SELECT a.id FROM artists a WHERE a.platform = u.platform AND a.normalized_name = u.normalized)
-           AS artist_id
-      FROM pool_playlists pp
-      JOIN artist_pools ap ON ap.source_pool_id = pp.pool_id
-     CROSS JOIN unnest(%(platforms)b::text[], %(normalized)b::text[]) AS u (platform, normalized)
-     WHERE pp.playlist_id = %(playlist_id)s
-)
-UPDATE pool_artists pa SET last_seen_at = now()
-  FROM links l
- WHERE pa.artist_pool_id = l.artist_pool_id AND pa.artist_id = l.artist_id
-   AND pa.last_seen_at < now() - interval '1 hour';
