@@ -44,8 +44,12 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
         raise
     worker.label = f"{lease.label} ({len(response.tracks)} tracks)"
     rows = playlist_rows(response)  # before any transaction: they hold row locks
-    async with ctx.sync_writes:
-        await _write_shared(ctx, playlist_id, rows)
+    try:
+        async with ctx.sync_writes:
+            await _write_shared(ctx, playlist_id, rows)
+    except psycopg.errors.TransactionRollback as exc:
+        # As when an outcome cannot be recorded: given back for a later try, no attempt counted.
+        return Outcome.defer(f"writing the playlist's songs and artists failed: {exc}")
     counts: dict[str, int] = {}
 
     async def commit(conn: Conn) -> None:
