@@ -4,10 +4,12 @@ Set-based and cheap for the database and for this process:
 - one statement per table (two for songs: changed ones updated, then new ones inserted, each in
   key order so concurrent syncs of overlapping playlists never deadlock), the rows as *binary*
   array parameters (no text array literals to escape), the statements sent in pipelines;
-- the rows playlists share (songs, artists, their links, artist-pool links) are written and
-  committed in a transaction of their own (``write_shared``), so their row locks are held for
-  that short while only; the playlist's own rows follow (``write_own``: positions, the playlist),
-  in the transaction that records the sync's item;
+- the rows playlists share are written and committed apart from the playlist's own rows
+  (``write_shared``): first the changed songs, then new songs, artists, their links and
+  artist-pool links, so their row locks are held for those short transactions only, and a
+  sync whose insert meets a song another sync is updating waits for a transaction that waits for
+  nobody; the playlist's own rows follow (``write_own``: positions, the playlist), in the
+  transaction that records the sync's item;
 - ids are looked up in SQL by the natural keys, so nothing waits for a statement's answer;
 - existing songs and artists are updated only where something changed, so the songs many
   playlists share are neither rewritten nor locked by every sync; artist pools are created once
@@ -176,21 +178,25 @@ def playlist_rows(response: collector_pb2.FetchPlaylistResponse) -> PlaylistRows
 
 async def _write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> None:
     songs, artists = rows.songs, rows.artists
+    song_params = {
+        "platforms": songs.platforms,
+        "remote_ids": songs.remote_ids,
+        "names": songs.names,
+        "singers": songs.singers,
+        "albums": songs.albums,
+        "durations": songs.durations,
+        "covers": songs.covers,
+        "non_music": songs.non_music,
+        "reasons": songs.reasons,
+        "metadata": songs.metadata,
+    }
+    if songs.platforms:
+        # Changed songs first, committed at once: an insert that meets a song another sync is
+        # updating waits for that sync, which must then not be waiting for this one's inserts.
+        async with conn.pipeline(), conn.transaction():
+            await conn.execute(Q["update_songs"], song_params)
     async with conn.pipeline(), conn.transaction():
         if songs.platforms:
-            song_params = {
-                "platforms": songs.platforms,
-                "remote_ids": songs.remote_ids,
-                "names": songs.names,
-                "singers": songs.singers,
-                "albums": songs.albums,
-                "durations": songs.durations,
-                "covers": songs.covers,
-                "non_music": songs.non_music,
-                "reasons": songs.reasons,
-                "metadata": songs.metadata,
-            }
-            await conn.execute(Q["update_songs"], song_params)
             await conn.execute(Q["insert_songs"], song_params)
         if artists.platforms:
             await conn.execute(
@@ -222,8 +228,9 @@ async def _write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, ro
 
 async def write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> None:
     """The playlist's songs, artists, artist links and artist-pool links: the rows playlists share,
-    in a transaction of their own, committed at once (their row locks are what concurrent syncs of
-    overlapping playlists wait for). ``conn`` must not be in a transaction."""
+    in two transactions of their own (changed songs, then the rest), each committed at once (their
+    row locks are what concurrent syncs of overlapping playlists wait for). ``conn`` must not be in
+    a transaction."""
     try:
         await _write_shared(conn, playlist_id, rows)
     except psycopg.errors.DataError:
