@@ -54,6 +54,7 @@ class Settings:
     export_workdir: str
     api_pool_size: int
     engine_pool_size: int
+    sync_writers: int = 2
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +89,7 @@ class Settings:
             export_workdir=env.str("CATALOG_EXPORT_WORKDIR", ""),
             api_pool_size=env.int("CATALOGSYNC_DB_API_POOL_SIZE", 10, minimum=2),
             engine_pool_size=env.int("CATALOGSYNC_DB_ENGINE_POOL_SIZE", 30, minimum=4),
+            sync_writers=env.int("CATALOGSYNC_SYNC_WRITERS", 2, minimum=1),
         )
         env.check()
         return settings

@@ -3,9 +3,14 @@
 Set-based and cheap for the database and for this process:
 - one statement per table (two for songs: changed ones updated, then new ones inserted, each in
   key order so concurrent syncs of overlapping playlists never deadlock), the rows as *binary*
-  array parameters (no text array literals to escape), all statements sent in one pipeline (one
-  round trip per playlist);
-- ids are joined in SQL on the natural keys, so nothing waits for a statement's answer;
+  array parameters (no text array literals to escape), the statements sent in pipelines;
+- the rows playlists share are written and committed apart from the playlist's own rows
+  (``write_shared``): first the changed songs, then new songs, artists, their links and
+  artist-pool links, so their row locks are held for those short transactions only, and a
+  sync whose insert meets a song another sync is updating waits for a transaction that waits for
+  nobody; the playlist's own rows follow (``write_own``: positions, the playlist), in the
+  transaction that records the sync's item;
+- ids are looked up in SQL by the natural keys, so nothing waits for a statement's answer;
 - existing songs and artists are updated only where something changed, so the songs many
   playlists share are neither rewritten nor locked by every sync; artist pools are created once
   and their links' ``last_seen_at`` refreshed at most hourly, for the same reason;
@@ -109,6 +114,9 @@ class ArtistRows:
 
 @dataclass
 class PlaylistRows:
+    """What a fetched playlist writes, computed before its transaction (see ``write_rows``)."""
+
+    summary: common_pb2.PlaylistSummary
     songs: SongRows
     artists: ArtistRows
     raw_metadata: list[str]  # the collector's text, per song
@@ -165,41 +173,31 @@ def playlist_rows(response: collector_pb2.FetchPlaylistResponse) -> PlaylistRows
         rows.link_normalized.append(normalized)
         rows.link_songs.append(remote_id)
         rows.link_positions.append(position)
-    return PlaylistRows(songs, rows, raw, as_sent, non_music)
+    return PlaylistRows(response.playlist, songs, rows, raw, as_sent, non_music)
 
 
-async def _write(
-    conn: psycopg.AsyncConnection[Any],
-    playlist_id: int,
-    rows: PlaylistRows,
-    summary: common_pb2.PlaylistSummary,
-) -> None:
+async def _write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> None:
     songs, artists = rows.songs, rows.artists
+    song_params = {
+        "platforms": songs.platforms,
+        "remote_ids": songs.remote_ids,
+        "names": songs.names,
+        "singers": songs.singers,
+        "albums": songs.albums,
+        "durations": songs.durations,
+        "covers": songs.covers,
+        "non_music": songs.non_music,
+        "reasons": songs.reasons,
+        "metadata": songs.metadata,
+    }
+    if songs.platforms:
+        # Changed songs first, committed at once: an insert that meets a song another sync is
+        # updating waits for that sync, which must then not be waiting for this one's inserts.
+        async with conn.pipeline(), conn.transaction():
+            await conn.execute(Q["update_songs"], song_params)
     async with conn.pipeline(), conn.transaction():
         if songs.platforms:
-            song_params = {
-                "platforms": songs.platforms,
-                "remote_ids": songs.remote_ids,
-                "names": songs.names,
-                "singers": songs.singers,
-                "albums": songs.albums,
-                "durations": songs.durations,
-                "covers": songs.covers,
-                "non_music": songs.non_music,
-                "reasons": songs.reasons,
-                "metadata": songs.metadata,
-            }
-            await conn.execute(Q["update_songs"], song_params)
             await conn.execute(Q["insert_songs"], song_params)
-        await conn.execute(
-            Q["write_playlist_songs"],
-            {
-                "playlist_id": playlist_id,
-                "platforms": songs.platforms,
-                "remote_ids": songs.remote_ids,
-                "positions": songs.positions,
-            },
-        )
         if artists.platforms:
             await conn.execute(
                 Q["write_artists"],
@@ -226,7 +224,37 @@ async def _write(
                 "normalized": artists.normalized,
             }
             await conn.execute(Q["write_pool_artists"], pool_params)
-            await conn.execute(Q["touch_pool_artists"], pool_params)
+
+
+async def write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> None:
+    """The playlist's songs, artists, artist links and artist-pool links: the rows playlists share,
+    in two transactions of their own (changed songs, then the rest), each committed at once (their
+    row locks are what concurrent syncs of overlapping playlists wait for). ``conn`` must not be in
+    a transaction."""
+    try:
+        await _write_shared(conn, playlist_id, rows)
+    except psycopg.errors.DataError:
+        if not rows.as_sent:
+            raise
+        rows.songs.metadata = [checked_metadata(text) for text in rows.raw_metadata]
+        rows.as_sent = 0
+        await _write_shared(conn, playlist_id, rows)
+
+
+async def write_own(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> SyncCounts:
+    """The playlist's own rows, after ``write_shared``: its songs become exactly the fetched tracks at
+    their positions, and it is marked synced (in the caller's transaction, if any)."""
+    songs, summary = rows.songs, rows.summary
+    async with conn.pipeline(), conn.transaction():
+        await conn.execute(
+            Q["write_playlist_songs"],
+            {
+                "playlist_id": playlist_id,
+                "platforms": songs.platforms,
+                "remote_ids": songs.remote_ids,
+                "positions": songs.positions,
+            },
+        )
         await conn.execute(
             Q["mark_playlist_synced"],
             {
@@ -240,6 +268,7 @@ async def _write(
                 "play_count": summary.play_count,
             },
         )
+    return SyncCounts(len(songs.platforms), len(rows.artists.platforms), rows.non_music)
 
 
 async def write_playlist(
@@ -247,11 +276,5 @@ async def write_playlist(
 ) -> SyncCounts:
     """Make the playlist's songs exactly the fetched tracks; derive artists and artist pools."""
     rows = playlist_rows(response)
-    try:
-        await _write(conn, playlist_id, rows, response.playlist)
-    except psycopg.errors.DataError:
-        if not rows.as_sent:
-            raise
-        rows.songs.metadata = [checked_metadata(text) for text in rows.raw_metadata]
-        await _write(conn, playlist_id, rows, response.playlist)
-    return SyncCounts(len(rows.songs.platforms), len(rows.artists.platforms), rows.non_music)
+    await write_shared(conn, playlist_id, rows)
+    return await write_own(conn, playlist_id, rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,12 @@ class EngineContext:
     pool: Pool
     clients: Clients
     listener: Listener
+    # Playlists being written at once by this process (the sync stage's workers fetch more in the
+    # meantime): concurrent writes of overlapping playlists mostly wait on each other's row locks.
+    sync_writes: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sync_writes = asyncio.Semaphore(self.settings.sync_writers)
 
     @property
     def instance_id(self) -> str:

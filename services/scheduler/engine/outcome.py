@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -28,7 +29,8 @@ class Outcome:
     ``unavailable`` is an outcome, not an error: no permitted source serves the song.
     ``failure_class`` says why an item did not succeed (see ``StageSummary.failures_by_class``),
     ``candidates`` what the resolver considered (stored with the item), ``delay`` how long a
-    released item waits before it can be claimed again (seconds).
+    released item waits before it can be claimed again (seconds). ``gate`` is held while the
+    outcome is recorded: it bounds how many such transactions run at once.
     """
 
     status: Status
@@ -40,10 +42,16 @@ class Outcome:
     failure_class: str | None = None
     candidates: list[dict[str, Any]] | None = None
     delay: float | None = None  # release only: seconds before the item can be claimed again
+    gate: asyncio.Semaphore | None = None
 
     @classmethod
-    def ok(cls, result: dict[str, Any] | None = None, commit: Commit | None = None) -> Outcome:
-        return cls("succeeded", result if result is not None else {}, commit=commit)
+    def ok(
+        cls,
+        result: dict[str, Any] | None = None,
+        commit: Commit | None = None,
+        gate: asyncio.Semaphore | None = None,
+    ) -> Outcome:
+        return cls("succeeded", result if result is not None else {}, commit=commit, gate=gate)
 
     @classmethod
     def failed(

@@ -10,6 +10,7 @@ Several processes may run pools for the same stage: SKIP LOCKED shares the items
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -228,6 +229,10 @@ class StagePool:
 
     async def _record(self, lease: leases.Lease, outcome: Outcome) -> None:
         """Record the outcome; a deadlock or serialization failure is retried (the writes are idempotent)."""
+        async with outcome.gate or contextlib.nullcontext():
+            await self._record_retrying(lease, outcome)
+
+    async def _record_retrying(self, lease: leases.Lease, outcome: Outcome) -> None:
         for attempt in range(1, 4):
             try:
                 await self._record_once(lease, outcome)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
+import psycopg
 
 from catalogsync.v1 import collector_pb2, common_pb2
 from services.scheduler.db.queries import Q
@@ -10,9 +13,10 @@ from services.scheduler.db.types import Conn
 from services.scheduler.engine.context import EngineContext, JobInfo, WorkerState
 from services.scheduler.engine.leases import Lease
 from services.scheduler.engine.outcome import Outcome
-from services.scheduler.sync_writer import write_playlist
+from services.scheduler.sync_writer import PlaylistRows, playlist_rows, write_own, write_shared
 
 FETCH_TIMEOUT_S = 600
+SHARED_ATTEMPTS = 3
 
 
 async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: WorkerState) -> Outcome:
@@ -39,10 +43,30 @@ async def process(ctx: EngineContext, job: JobInfo, lease: Lease, worker: Worker
             return Outcome.failed(message, commit=mark_failed)
         raise
     worker.label = f"{lease.label} ({len(response.tracks)} tracks)"
+    rows = playlist_rows(response)  # before any transaction: they hold row locks
+    try:
+        async with ctx.sync_writes:
+            await _write_shared(ctx, playlist_id, rows)
+    except psycopg.errors.TransactionRollback as exc:
+        # As when an outcome cannot be recorded: given back for a later try, no attempt counted.
+        return Outcome.defer(f"writing the playlist's songs and artists failed: {exc}")
     counts: dict[str, int] = {}
 
     async def commit(conn: Conn) -> None:
-        written = await write_playlist(conn, playlist_id, response)
+        written = await write_own(conn, playlist_id, rows)
         counts.update(songs=written.songs, artists=written.artists, non_music=written.non_music)
 
-    return Outcome.ok(counts, commit=commit)
+    return Outcome.ok(counts, commit=commit, gate=ctx.sync_writes)
+
+
+async def _write_shared(ctx: EngineContext, playlist_id: int, rows: PlaylistRows) -> None:
+    """``write_shared``; a deadlock is retried (the writes are idempotent), like an item's recording."""
+    for attempt in range(1, SHARED_ATTEMPTS + 1):
+        try:
+            async with ctx.pool.connection() as conn:
+                await write_shared(conn, playlist_id, rows)
+            return
+        except psycopg.errors.TransactionRollback:
+            if attempt == SHARED_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.05 * attempt)

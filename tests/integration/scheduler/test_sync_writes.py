@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from catalogsync.v1 import collector_pb2, common_pb2
-from services.scheduler.catalog import write_playlist
+from services.scheduler.catalog import upsert_discovered, upsert_pool, write_playlist
 
 pytestmark = pytest.mark.anyio
 
@@ -83,3 +83,31 @@ async def test_non_music_entries_are_kept_and_flagged(conn: psycopg.AsyncConnect
     assert (written.songs, written.non_music) == (2, 1)
     row = await (await conn.execute("SELECT non_music FROM songs WHERE remote_song_id = 'v'")).fetchone()
     assert row["non_music"] is True
+
+
+async def test_a_pool_link_seen_again_is_refreshed_at_most_hourly(
+    conn: psycopg.AsyncConnection[dict[str, Any]],
+) -> None:
+    pool = await upsert_pool(conn, "netease", "playlist_square", "全部")
+    (playlist_id,) = await upsert_discovered(
+        conn, "netease", pool, [common_pb2.PlaylistSummary(remote_playlist_id="h1", name="h")], 0
+    )
+    response = collector_pb2.FetchPlaylistResponse(tracks=[track("1", "One", "Ann", "Bo")])
+    await write_playlist(conn, playlist_id, response)
+    await conn.execute(
+        "UPDATE pool_artists pa SET last_seen_at = CASE a.normalized_name WHEN 'ann' THEN now() - interval '2 hours'"
+        " ELSE now() - interval '10 minutes' END FROM artists a WHERE a.id = pa.artist_id"
+    )
+    before = {row["name"]: row["seen"] for row in await (await conn.execute(SEEN)).fetchall()}
+    response.tracks.append(track("2", "Two", "Cy"))
+    await write_playlist(conn, playlist_id, response)
+    after = {row["name"]: row["seen"] for row in await (await conn.execute(SEEN)).fetchall()}
+    assert set(after) == {"ann", "bo", "cy"}, "a new artist joins the pool"
+    assert after["ann"] > before["ann"], "seen two hours ago: refreshed"
+    assert after["bo"] == before["bo"], "seen ten minutes ago: left alone (no row version, no lock)"
+
+
+SEEN = (
+    "SELECT a.normalized_name AS name, pa.last_seen_at AS seen FROM pool_artists pa"
+    " JOIN artists a ON a.id = pa.artist_id"
+)
