@@ -379,7 +379,9 @@ async def test_cancelled_upload_leaves_no_multipart_upload_behind(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "huge.mp3"
-    _mp3(path, 64 * MIB)
+    # Big enough that the first progress event (after 0.25 s) comes long before the end even on a
+    # quiet machine: 64 MiB went up in 0.24 s there, so the first event was already the last.
+    _mp3(path, 512 * MIB)
     call = stub.Upload(uploader_pb2.UploadRequest(local_path=str(path), backend=backend, key="huge.mp3"))
     event = await call.read()
     assert event.WhichOneof("event") == "progress"
