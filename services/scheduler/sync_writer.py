@@ -97,6 +97,21 @@ class SongRows:
     metadata: list[str] = field(default_factory=list)
     positions: list[int] = field(default_factory=list)  # in the playlist
 
+    def params(self) -> dict[str, Any]:
+        """The parameters of ``update_songs`` and ``insert_songs``."""
+        return {
+            "platforms": self.platforms,
+            "remote_ids": self.remote_ids,
+            "names": self.names,
+            "singers": self.singers,
+            "albums": self.albums,
+            "durations": self.durations,
+            "covers": self.covers,
+            "non_music": self.non_music,
+            "reasons": self.reasons,
+            "metadata": self.metadata,
+        }
+
 
 @dataclass
 class ArtistRows:
@@ -110,6 +125,24 @@ class ArtistRows:
     link_normalized: list[str] = field(default_factory=list)
     link_songs: list[str] = field(default_factory=list)
     link_positions: list[int] = field(default_factory=list)
+
+    def artist_params(self) -> dict[str, Any]:
+        """The parameters of ``write_artists``."""
+        return {
+            "platforms": self.platforms,
+            "normalized": self.normalized,
+            "names": self.names,
+            "remote_ids": self.remote_ids,
+        }
+
+    def link_params(self) -> dict[str, Any]:
+        """The parameters of ``write_artist_songs``."""
+        return {
+            "platforms": self.link_platforms,
+            "normalized": self.link_normalized,
+            "remote_ids": self.link_songs,
+            "positions": self.link_positions,
+        }
 
 
 @dataclass
@@ -178,18 +211,7 @@ def playlist_rows(response: collector_pb2.FetchPlaylistResponse) -> PlaylistRows
 
 async def _write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, rows: PlaylistRows) -> None:
     songs, artists = rows.songs, rows.artists
-    song_params = {
-        "platforms": songs.platforms,
-        "remote_ids": songs.remote_ids,
-        "names": songs.names,
-        "singers": songs.singers,
-        "albums": songs.albums,
-        "durations": songs.durations,
-        "covers": songs.covers,
-        "non_music": songs.non_music,
-        "reasons": songs.reasons,
-        "metadata": songs.metadata,
-    }
+    song_params = songs.params()
     if songs.platforms:
         # Changed songs first, committed at once: an insert that meets a song another sync is
         # updating waits for that sync, which must then not be waiting for this one's inserts.
@@ -199,24 +221,8 @@ async def _write_shared(conn: psycopg.AsyncConnection[Any], playlist_id: int, ro
         if songs.platforms:
             await conn.execute(Q["insert_songs"], song_params)
         if artists.platforms:
-            await conn.execute(
-                Q["write_artists"],
-                {
-                    "platforms": artists.platforms,
-                    "normalized": artists.normalized,
-                    "names": artists.names,
-                    "remote_ids": artists.remote_ids,
-                },
-            )
-            await conn.execute(
-                Q["write_artist_songs"],
-                {
-                    "platforms": artists.link_platforms,
-                    "normalized": artists.link_normalized,
-                    "remote_ids": artists.link_songs,
-                    "positions": artists.link_positions,
-                },
-            )
+            await conn.execute(Q["write_artists"], artists.artist_params())
+            await conn.execute(Q["write_artist_songs"], artists.link_params())
             await conn.execute(Q["write_artist_pools"], {"playlist_id": playlist_id})
             pool_params = {
                 "playlist_id": playlist_id,

@@ -88,35 +88,11 @@ async def test_artist_links_of_one_more_playlist_cost_lookups_not_scans(
     playlist_id = await new_playlist(conn, PLAYLISTS)
     rows = playlist_rows(fetched(PLAYLISTS))
     songs, artists = rows.songs, rows.artists
-    song_params = {
-        "platforms": songs.platforms,
-        "remote_ids": songs.remote_ids,
-        "names": songs.names,
-        "singers": songs.singers,
-        "albums": songs.albums,
-        "durations": songs.durations,
-        "covers": songs.covers,
-        "non_music": songs.non_music,
-        "reasons": songs.reasons,
-        "metadata": songs.metadata,
-    }
-    links = {
-        "platforms": artists.link_platforms,
-        "normalized": artists.link_normalized,
-        "remote_ids": artists.link_songs,
-        "positions": artists.link_positions,
-    }
+    song_params = songs.params()
+    links = artists.link_params()
     async with conn.transaction(force_rollback=True):
         await conn.execute(Q["insert_songs"], song_params)
-        await conn.execute(
-            Q["write_artists"],
-            {
-                "platforms": artists.platforms,
-                "normalized": artists.normalized,
-                "names": artists.names,
-                "remote_ids": artists.remote_ids,
-            },
-        )
+        await conn.execute(Q["write_artists"], artists.artist_params())
         positions = {
             "playlist_id": playlist_id,
             "platforms": songs.platforms,
